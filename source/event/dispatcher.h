@@ -1,0 +1,75 @@
+// One thread's event loop: a libevent event_base plus a thread-safe queue for posting work to it.
+// The main thread and every worker own exactly one; cross-thread communication is only post().
+#pragma once
+
+#include <event2/event.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace remora::event {
+
+class Dispatcher;
+
+// A one-shot or re-armable timer bound to a dispatcher; disarmed when destroyed.
+class Timer {
+ public:
+  Timer(Dispatcher& dispatcher, std::function<void()> cb);
+  ~Timer();
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+
+  void enable(std::chrono::milliseconds after);
+  void disable();
+  bool enabled() const;
+
+ private:
+  static void onFire(evutil_socket_t, short, void* arg);
+  event* ev_;
+  std::function<void()> cb_;
+};
+using TimerPtr = std::unique_ptr<Timer>;
+
+class Dispatcher {
+ public:
+  explicit Dispatcher(std::string name);
+  ~Dispatcher();
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  // Runs the loop on the calling thread until exit() is called.
+  void run();
+  // Thread-safe: makes run() return after the current iteration.
+  void exit();
+  // Thread-safe: runs cb on this dispatcher's thread, in posting order.
+  void post(std::function<void()> cb);
+  bool isThisThread() const { return std::this_thread::get_id() == thread_id_; }
+
+  TimerPtr createTimer(std::function<void()> cb) {
+    return std::make_unique<Timer>(*this, std::move(cb));
+  }
+  event_base* base() { return base_; }
+  const std::string& name() const { return name_; }
+
+  // Must be called once before any dispatcher is created: makes libevent thread-aware.
+  static void initializeLibevent();
+
+ private:
+  static void onPosted(evutil_socket_t, short, void* arg);
+  void runPosted();
+
+  std::string name_;
+  event_base* base_;
+  event* post_event_;
+  std::mutex post_lock_;
+  std::vector<std::function<void()>> posted_;
+  std::atomic<std::thread::id> thread_id_{};
+};
+
+}  // namespace remora::event
