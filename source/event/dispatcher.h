@@ -31,7 +31,7 @@ class Timer {
 
  private:
   static void onFire(evutil_socket_t, short, void* arg);
-  event* ev_;
+  ::event* ev_;  // ::event: plain `event` here names this namespace.
   std::function<void()> cb_;
 };
 using TimerPtr = std::unique_ptr<Timer>;
@@ -66,7 +66,7 @@ class Dispatcher {
 
   std::string name_;
   event_base* base_;
-  event* post_event_;
+  ::event* post_event_;
   std::mutex post_lock_;
   std::vector<std::function<void()>> posted_;
   std::atomic<std::thread::id> thread_id_{};

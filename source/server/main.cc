@@ -1,2 +1,63 @@
-// remora: the proxy binary. Everything lives in remora_core; this only hands over argv.
-int main(int, char**) { return 0; }
+// remora: parse the command line, load and validate the bootstrap, then serve (or just report,
+// with --mode validate).
+#include <signal.h>
+
+#include <iostream>
+
+#include "source/config/bootstrap_loader.h"
+#include "source/config/snapshot_builder.h"
+#include "source/server/logging.h"
+#include "source/server/options.h"
+#include "source/server/server.h"
+#include "spdlog/spdlog.h"
+
+using namespace remora;
+
+int main(int argc, char** argv) {
+  auto options = server::parseOptions(argc, argv);
+  if (!options.ok()) {
+    std::cerr << "remora: " << options.status().message() << "\n" << server::usage();
+    return 1;
+  }
+  if (options->help) {
+    std::cout << server::usage();
+    return 0;
+  }
+  if (options->version) {
+    std::cout << "remora version: " << REMORA_VERSION << "/Clean/RELEASE/OpenSSL\n";
+    return 0;
+  }
+  server::setUpLogging(options->log_level);
+  for (const auto& flag : options->ignored_flags) {
+    spdlog::info("accepted Envoy option '{}': not implemented by Remora, ignored", flag);
+  }
+
+  auto loaded = config::loadBootstrap({options->config_path, options->config_yaml,
+                                       options->service_node, options->service_cluster});
+  auto store = std::make_shared<stats::Store>();
+  absl::StatusOr<config::SnapshotConstSharedPtr> snapshot =
+      loaded.ok() ? config::buildStaticSnapshot(loaded->bootstrap, *store, loaded->report)
+                  : absl::StatusOr<config::SnapshotConstSharedPtr>(loaded.status());
+  if (loaded.ok()) {
+    for (const auto& w : loaded->report.warnings) spdlog::warn("config: {}", w);
+  }
+  if (options->mode == server::Mode::kValidate) {
+    if (!snapshot.ok()) {
+      std::cout << "configuration is invalid: " << snapshot.status().message() << "\n";
+      return 1;
+    }
+    std::cout << "configuration '" << options->config_path << "' OK ("
+              << (*snapshot)->listeners.size() << " listeners, " << (*snapshot)->clusters.size()
+              << " clusters, " << loaded->report.warnings.size() << " warnings)\n";
+    return 0;
+  }
+  if (!snapshot.ok()) {
+    spdlog::critical("invalid configuration: {}", std::string(snapshot.status().message()));
+    return 1;
+  }
+  ::signal(SIGPIPE, SIG_IGN);  // A peer closing mid-write must be an error code, not a death.
+  spdlog::info("remora {} starting with {} worker(s)", REMORA_VERSION, options->concurrency);
+  server::Server server(*std::move(options), *std::move(loaded), std::move(store),
+                        *std::move(snapshot));
+  return server.run();
+}

@@ -24,9 +24,10 @@ std::vector<Store::Entry> Store::snapshot() const {
     std::lock_guard<std::mutex> lock(lock_);
     out.reserve(counters_.size() + gauges_.size());
     for (const auto& [name, c] : counters_) {
-      out.push_back({name, true, static_cast<int64_t>(c->value())});
+      const auto value = static_cast<int64_t>(c->value());
+      out.push_back({name, true, value, value != 0});
     }
-    for (const auto& [name, g] : gauges_) out.push_back({name, false, g->value()});
+    for (const auto& [name, g] : gauges_) out.push_back({name, false, g->value(), g->used()});
   }
   std::sort(out.begin(), out.end(), [](const Entry& a, const Entry& b) { return a.name < b.name; });
   return out;

@@ -26,13 +26,26 @@ class Counter {
 // A level that goes up and down (active connections, remaining capacity).
 class Gauge {
  public:
-  void inc(int64_t n = 1) { value_.fetch_add(n, std::memory_order_relaxed); }
-  void dec(int64_t n = 1) { value_.fetch_sub(n, std::memory_order_relaxed); }
-  void set(int64_t v) { value_.store(v, std::memory_order_relaxed); }
+  void inc(int64_t n = 1) {
+    value_.fetch_add(n, std::memory_order_relaxed);
+    used_.store(true, std::memory_order_relaxed);
+  }
+  void dec(int64_t n = 1) {
+    value_.fetch_sub(n, std::memory_order_relaxed);
+    used_.store(true, std::memory_order_relaxed);
+  }
+  void set(int64_t v) {
+    value_.store(v, std::memory_order_relaxed);
+    used_.store(true, std::memory_order_relaxed);
+  }
   int64_t value() const { return value_.load(std::memory_order_relaxed); }
+  // Ever touched: a gauge back at 0 still shows in /stats?usedonly, as in Envoy. (A counter's
+  // value alone tells, since it only grows.)
+  bool used() const { return used_.load(std::memory_order_relaxed); }
 
  private:
   std::atomic<int64_t> value_{0};
+  std::atomic<bool> used_{false};
 };
 
 // Owns every stat by full name. The same name always returns the same object, so a config update
@@ -46,6 +59,7 @@ class Store {
     std::string name;
     bool is_counter;
     int64_t value;
+    bool used = false;  // Ever incremented or set; a non-zero value also counts as used.
   };
   // Every stat, sorted by name; safe to call from any thread.
   std::vector<Entry> snapshot() const;

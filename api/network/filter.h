@@ -1,0 +1,49 @@
+// How a listener hands an accepted connection to the filter that serves it (tcp_proxy now,
+// http_connection_manager next), and what that filter may use from the worker it runs on.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+namespace remora::event {
+class Dispatcher;
+}
+namespace remora::upstream {
+class WorkerClusters;
+}
+namespace remora::config {
+struct Snapshot;
+}
+namespace remora::network {
+
+class SocketFd;
+class Address;
+
+// A downstream connection being served; owned by its worker until it reports itself done.
+class Session {
+ public:
+  virtual ~Session() = default;
+};
+
+// The worker as seen by sessions running on it.
+class WorkerContext {
+ public:
+  virtual ~WorkerContext() = default;
+  virtual event::Dispatcher& dispatcher() = 0;
+  virtual upstream::WorkerClusters& clusters() = 0;
+  virtual uint32_t workerIndex() const = 0;
+  // The session has finished; it is destroyed on a later loop turn, never inside its callback.
+  virtual void sessionDone(Session& session) = 0;
+};
+
+// Built once per listener filter chain at config time; creates a session per accepted socket.
+class NetworkFilterFactory {
+ public:
+  virtual ~NetworkFilterFactory() = default;
+  // Takes the accepted socket. `snapshot` is the configuration the connection keeps for its life.
+  virtual std::unique_ptr<Session> createSession(
+      WorkerContext& worker, SocketFd fd, const Address& peer,
+      std::shared_ptr<const config::Snapshot> snapshot, uint32_t buffer_limit) const = 0;
+};
+
+}  // namespace remora::network

@@ -1,0 +1,72 @@
+// The server: loads the bootstrap, starts the workers, publishes snapshots to them, runs the admin
+// endpoint and the signal-driven drain, all from the main thread's event loop.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "google/protobuf/timestamp.pb.h"
+#include "source/admin/admin_context.h"
+#include "source/admin/admin_server.h"
+#include "source/config/bootstrap_loader.h"
+#include "source/config/snapshot.h"
+#include "source/event/dispatcher.h"
+#include "source/server/options.h"
+#include "source/server/worker.h"
+#include "source/stats/store.h"
+
+namespace remora::server {
+
+class Server : public admin::AdminContext {
+ public:
+  // `store` holds the stats that `first` was built with.
+  Server(Options options, config::LoadedBootstrap bootstrap, std::shared_ptr<stats::Store> store,
+         config::SnapshotConstSharedPtr first);
+  ~Server() override;
+
+  // Binds, starts the workers and serves until shutdown; returns the process exit code.
+  int run();
+
+  // --- admin::AdminContext -----------------------------------------------------------------
+  admin::ServerState state() const override { return state_.load(); }
+  std::string version() const override;
+  std::chrono::seconds uptime() const override;
+  std::string commandLine() const override { return options_.command_line; }
+  std::string nodeId() const override { return bootstrap_.bootstrap.node().id(); }
+  std::string nodeCluster() const override { return bootstrap_.bootstrap.node().cluster(); }
+  const stats::Store& stats() const override { return *store_; }
+  std::string configDumpJson() const override;
+  std::vector<admin::ListenerStatus> listeners() const override;
+  void requestShutdown() override;
+
+ private:
+  absl::Status bindListeners();
+  absl::Status startAdmin();
+  void publish(config::SnapshotConstSharedPtr snapshot);
+  // Runs `done` on the main thread once every worker has processed what was posted to it before.
+  void afterAllWorkers(std::function<void()> done);
+  void startDrain(const char* why);
+  void checkDrained();
+  void exitLoop();
+
+  Options options_;
+  config::LoadedBootstrap bootstrap_;
+  config::SnapshotConstSharedPtr snapshot_;
+  std::shared_ptr<stats::Store> store_;
+  google::protobuf::Timestamp loaded_at_;
+  std::chrono::steady_clock::time_point started_;
+  event::Dispatcher main_{"main"};
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<admin::ListenerStatus> bound_listeners_;
+  std::unique_ptr<admin::AdminServer> admin_;
+  std::atomic<admin::ServerState> state_{admin::ServerState::kPreInitializing};
+  std::vector<::event*> signal_events_;
+  event::TimerPtr drain_deadline_;
+  event::TimerPtr drain_poll_;
+  bool exiting_ = false;
+};
+
+}  // namespace remora::server

@@ -1,0 +1,78 @@
+// A worker thread: its own event loop, its own listen sockets (SO_REUSEPORT), the snapshot it
+// currently serves with, and the sessions it owns. The main thread talks to it only by posting.
+#pragma once
+
+#include <event2/listener.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "api/network/filter.h"
+#include "source/config/snapshot.h"
+#include "source/event/dispatcher.h"
+#include "source/network/listen_socket.h"
+#include "source/server/listener_stats.h"
+#include "source/upstream/worker_clusters.h"
+
+namespace remora::server {
+
+class Worker : public network::WorkerContext {
+ public:
+  explicit Worker(uint32_t index);
+  ~Worker() override;
+
+  void start();
+  // Closes every session and joins the thread.
+  void stop();
+
+  // --- Called on the main thread; each posts to the worker and returns at once. ---------------
+  // Swaps the snapshot used for new connections; `done` runs on the worker afterwards.
+  void setSnapshot(config::SnapshotConstSharedPtr snapshot, std::function<void()> done);
+  void addListener(std::string name, network::SocketFd fd, std::shared_ptr<ListenerStats> stats);
+  // Stops accepting on every listener (drain); `done` runs on the worker afterwards.
+  void stopListeners(std::function<void()> done);
+  // Sessions not yet finished; read from the main thread while draining.
+  size_t activeSessions() const { return active_sessions_.load(std::memory_order_relaxed); }
+
+  // --- network::WorkerContext ----------------------------------------------------------------
+  event::Dispatcher& dispatcher() override { return dispatcher_; }
+  upstream::WorkerClusters& clusters() override { return clusters_; }
+  uint32_t workerIndex() const override { return index_; }
+  void sessionDone(network::Session& session) override;
+
+ private:
+  struct ActiveListener {
+    Worker* worker;
+    std::string name;
+    evconnlistener* listener;
+    config::ListenerConfigConstSharedPtr config;  // From the current snapshot; null if removed.
+    std::shared_ptr<ListenerStats> stats;
+  };
+  struct OwnedSession {
+    std::unique_ptr<network::Session> session;
+    ListenerStats* stats;
+    bool done;
+  };
+  static void onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int len, void* arg);
+  void accept(ActiveListener& listener, network::SocketFd fd, const sockaddr* addr, int len);
+  void bindListenerConfigs();
+
+  uint32_t index_;
+  event::Dispatcher dispatcher_;
+  std::thread thread_;
+  config::SnapshotConstSharedPtr snapshot_;
+  upstream::WorkerClusters clusters_;
+  std::vector<std::unique_ptr<ActiveListener>> listeners_;
+  absl::flat_hash_map<network::Session*, OwnedSession> sessions_;
+  absl::flat_hash_set<network::Session*> pending_done_;
+  std::atomic<size_t> active_sessions_{0};
+  bool stopping_ = false;
+};
+
+}  // namespace remora::server

@@ -1,0 +1,55 @@
+// One proxied TCP connection: downstream ⇄ upstream with bounded buffers, backpressure through
+// read-disable on watermarks, half-close forwarded in each direction, idle and connect timeouts.
+#pragma once
+
+#include <memory>
+
+#include "source/config/snapshot.h"
+#include "source/network/connection.h"
+#include "source/tcp_proxy/tcp_proxy_config.h"
+#include "source/upstream/cluster.h"
+
+namespace remora::tcp_proxy {
+
+class TcpProxySession : public network::Session {
+ public:
+  TcpProxySession(network::WorkerContext& worker, const TcpProxyConfig& config,
+                  config::SnapshotConstSharedPtr snapshot, uint32_t downstream_buffer_limit);
+  ~TcpProxySession() override;
+  void start(network::SocketFd fd);
+
+ private:
+  // Separate callback objects: the same events mean different things on each side.
+  struct Side : network::ConnectionCallbacks {
+    Side(TcpProxySession& s, bool is_downstream) : session(s), downstream(is_downstream) {}
+    void onData(network::Connection& conn) override;
+    void onEvent(network::Connection& conn, network::ConnectionEvent event) override;
+    void onAboveWriteBufferHighWatermark(network::Connection& conn) override;
+    void onBelowWriteBufferLowWatermark(network::Connection& conn) override;
+    TcpProxySession& session;
+    bool downstream;
+    bool eof = false;       // This side's peer sent us FIN.
+    bool fin_sent = false;  // We sent FIN to this side.
+  };
+
+  network::Connection& peerOf(bool downstream) { return downstream ? *upstream_ : *downstream_; }
+  void onUpstreamConnected();
+  void onIdleTimer();
+  void finish();
+
+  network::WorkerContext& worker_;
+  const TcpProxyConfig& config_;  // Owned by the factory, which the snapshot keeps alive.
+  config::SnapshotConstSharedPtr snapshot_;
+  const upstream::Cluster* cluster_ = nullptr;
+  uint32_t downstream_buffer_limit_;
+  Side downstream_side_{*this, true};
+  Side upstream_side_{*this, false};
+  network::ConnectionPtr downstream_;
+  network::ConnectionPtr upstream_;
+  event::TimerPtr idle_timer_;
+  bool active_ = false;  // Bytes moved since the idle timer was last armed.
+  bool upstream_connected_ = false;
+  bool done_ = false;
+};
+
+}  // namespace remora::tcp_proxy

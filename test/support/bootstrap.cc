@@ -1,0 +1,78 @@
+#include "test/support/bootstrap.h"
+
+namespace remora::testing {
+
+ClusterSpec staticCluster(std::string name, std::vector<uint16_t> ports) {
+  ClusterSpec cluster;
+  cluster.name = std::move(name);
+  cluster.ports = std::move(ports);
+  return cluster;
+}
+
+std::string bootstrapYaml(const std::vector<TcpProxySpec>& listeners,
+                          const std::vector<ClusterSpec>& clusters) {
+  std::string y =
+      "node:\n"
+      "  id: remora-integration-test\n"
+      "  cluster: remora-integration-test\n"
+      "admin:\n"
+      "  address:\n"
+      "    socket_address: { address: 127.0.0.1, port_value: 0 }\n"
+      "static_resources:\n"
+      "  listeners:\n";
+  for (const auto& l : listeners) {
+    y += "  - name: " + l.listener +
+         "\n"
+         "    address:\n"
+         "      socket_address: { address: 127.0.0.1, port_value: 0 }\n"
+         "    filter_chains:\n"
+         "    - filters:\n"
+         "      - name: envoy.filters.network.tcp_proxy\n"
+         "        typed_config:\n"
+         "          \"@type\": "
+         "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy\n"
+         "          stat_prefix: " +
+         l.stat_prefix + "\n";
+    if (!l.cluster.empty()) {
+      y += "          cluster: " + l.cluster + "\n";
+    } else {
+      y += "          weighted_clusters:\n            clusters:\n";
+      for (const auto& [name, weight] : l.weighted_clusters) {
+        y += "            - name: " + name + "\n              weight: " + std::to_string(weight) +
+             "\n";
+      }
+    }
+    if (!l.idle_timeout.empty()) y += "          idle_timeout: " + l.idle_timeout + "\n";
+  }
+  y += "  clusters:\n";
+  for (const auto& c : clusters) {
+    y += "  - name: " + c.name + "\n    type: STATIC\n    connect_timeout: " + c.connect_timeout +
+         "\n    lb_policy: " + c.lb_policy + "\n";
+    if (c.per_connection_buffer_limit_bytes) {
+      y += "    per_connection_buffer_limit_bytes: " +
+           std::to_string(*c.per_connection_buffer_limit_bytes) + "\n";
+    }
+    y += "    load_assignment:\n      cluster_name: " + c.name +
+         "\n      endpoints:\n      - lb_endpoints:\n";
+    for (uint16_t port : c.ports) {
+      y += "        - endpoint:\n"
+           "            address:\n"
+           "              socket_address: { address: 127.0.0.1, port_value: " +
+           std::to_string(port) + " }\n";
+    }
+  }
+  return y;
+}
+
+std::string tcpProxyBootstrap(const std::vector<uint16_t>& ports,
+                              std::optional<uint32_t> per_connection_buffer_limit_bytes) {
+  TcpProxySpec listener;
+  listener.cluster = "backend";
+  ClusterSpec cluster;
+  cluster.name = "backend";
+  cluster.ports = ports;
+  cluster.per_connection_buffer_limit_bytes = per_connection_buffer_limit_bytes;
+  return bootstrapYaml({listener}, {cluster});
+}
+
+}  // namespace remora::testing

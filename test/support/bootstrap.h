@@ -1,0 +1,39 @@
+// Envoy bootstrap YAML for integration tests: tcp_proxy listeners on 127.0.0.1:0 in front of STATIC
+// clusters of loopback endpoints, with the admin endpoint on 127.0.0.1:0.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace remora::testing {
+
+struct ClusterSpec {
+  std::string name;
+  std::vector<uint16_t> ports;  // one endpoint 127.0.0.1:<port> each
+  std::string lb_policy = "ROUND_ROBIN";
+  std::string connect_timeout = "1s";
+  std::optional<uint32_t> per_connection_buffer_limit_bytes;
+};
+
+// A ROUND_ROBIN cluster `name` with one endpoint per port and every other field at its default.
+ClusterSpec staticCluster(std::string name, std::vector<uint16_t> ports);
+
+struct TcpProxySpec {
+  std::string listener = "ingress";
+  std::string stat_prefix = "ingress";
+  std::string cluster;  // `cluster: ...` when set, otherwise `weighted_clusters` from below
+  std::vector<std::pair<std::string, uint32_t>> weighted_clusters;
+  std::string idle_timeout;  // e.g. "10s"; unset when empty
+};
+
+std::string bootstrapYaml(const std::vector<TcpProxySpec>& listeners,
+                          const std::vector<ClusterSpec>& clusters);
+
+// The common case: listener "ingress" proxying to cluster "backend" with these endpoint ports.
+std::string tcpProxyBootstrap(const std::vector<uint16_t>& ports,
+                              std::optional<uint32_t> per_connection_buffer_limit_bytes = {});
+
+}  // namespace remora::testing
