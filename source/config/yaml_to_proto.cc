@@ -178,6 +178,9 @@ class YamlToProto {
   // written in the mapping win over merged ones, and earlier merge sources over later ones.
   absl::StatusOr<std::vector<Entry>> mappingEntries(const YAML::Node& node,
                                                     const std::string& path) {
+    // yaml-cpp lets an alias refer to the node being defined (`&x {<<: *x}`): bound the loop.
+    DepthGuard guard(depth_);
+    if (depth_ > kMaxDepth) return invalidAt(path, "nested too deeply");
     std::vector<Entry> out;
     std::vector<YAML::Node> merges;
     for (const auto& kv : node) {
@@ -232,8 +235,9 @@ class YamlToProto {
       }
       const std::string fpath = fieldPath(path, f->name());
       if (auto it = seen.find(f); it != seen.end()) {
-        if (it->second == e.key)
+        if (it->second == e.key) {
           return invalidAt(fpath, absl::StrCat("duplicate key '", e.key, "'"));
+        }
         return invalidAt(
             fpath, absl::StrCat("field given twice, as '", it->second, "' and '", e.key, "'"));
       }

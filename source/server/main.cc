@@ -38,18 +38,23 @@ int main(int argc, char** argv) {
   absl::StatusOr<config::SnapshotConstSharedPtr> snapshot =
       loaded.ok() ? config::buildStaticSnapshot(loaded->bootstrap, *store, loaded->report)
                   : absl::StatusOr<config::SnapshotConstSharedPtr>(loaded.status());
-  if (loaded.ok()) {
-    for (const auto& w : loaded->report.warnings) spdlog::warn("config: {}", w);
-  }
   if (options->mode == server::Mode::kValidate) {
+    // The report goes to stdout: it is this mode's output, not a log.
+    if (loaded.ok()) {
+      for (const auto& w : loaded->report.warnings) std::cout << "warning: " << w << "\n";
+    }
     if (!snapshot.ok()) {
-      std::cout << "configuration is invalid: " << snapshot.status().message() << "\n";
+      std::cout << "error: " << snapshot.status().message() << "\nconfiguration is invalid\n";
       return 1;
     }
-    std::cout << "configuration '" << options->config_path << "' OK ("
+    std::cout << "configuration '"
+              << (options->config_path.empty() ? "--config-yaml" : options->config_path) << "' OK ("
               << (*snapshot)->listeners.size() << " listeners, " << (*snapshot)->clusters.size()
               << " clusters, " << loaded->report.warnings.size() << " warnings)\n";
     return 0;
+  }
+  if (loaded.ok()) {
+    for (const auto& w : loaded->report.warnings) spdlog::warn("config: {}", w);
   }
   if (!snapshot.ok()) {
     spdlog::critical("invalid configuration: {}", std::string(snapshot.status().message()));

@@ -53,7 +53,11 @@ Built build(const std::string& yaml) {
   Built out;
   auto loaded = loadBootstrap({"", yaml, "", ""});
   if (!loaded.ok()) {
-    out.status = loaded.status();
+    // Errors from --config-yaml text carry that flag as a prefix; the field path follows it.
+    std::string message(loaded.status().message());
+    const std::string prefix = "--config-yaml: ";
+    if (message.rfind(prefix, 0) == 0) message = message.substr(prefix.size());
+    out.status = absl::InvalidArgumentError(message);
     return out;
   }
   stats::Store store;
@@ -126,7 +130,7 @@ TEST_CASE("an endpoint with a hostname in a STATIC cluster is rejected", "[confi
 }
 
 TEST_CASE("a cluster without a name is rejected", "[config]") {
-  Built b = build(goodWith("  - name: b\n", "  - type: STATIC\n"));
+  Built b = build(goodWith("  - name: b\n    type: STATIC\n", "  - type: STATIC\n"));
   REQUIRE_FALSE(b.status.ok());
   CHECK(std::string(b.status.message()) == "static_resources.clusters[1].name: required");
 }
@@ -250,11 +254,11 @@ TEST_CASE("a missing config file is an error naming the file", "[config]") {
 
 TEST_CASE("duplicate listener addresses are rejected", "[config]") {
   std::string yaml = kGood;
-  const std::string listener = yaml.substr(yaml.find("  - name: tcp"),
-                                           yaml.find("  clusters:") - yaml.find("  - name: tcp"));
-  std::string second = listener;
+  const size_t begin = yaml.find("  - name: tcp");
+  const size_t end = yaml.find("\n  clusters:\n") + 1;
+  std::string second = yaml.substr(begin, end - begin);
   second.replace(second.find("name: tcp"), 9, "name: tcp2");
-  yaml.insert(yaml.find("  clusters:"), second);
+  yaml.insert(end, second);
   Built b = build(yaml);
   REQUIRE_FALSE(b.status.ok());
   CHECK_THAT(std::string(b.status.message()),

@@ -424,6 +424,11 @@ TEST_CASE("nesting deeper than protobuf's limit is an error, not a stack overflo
   CHECK(parseOk("extra: " + std::string(50, '[') + std::string(50, ']')).status.ok());
 }
 
+TEST_CASE("a YAML alias cycle is an error, not a hang", "[config]") {
+  CHECK_THAT(errorOf("scalars: &x {u32: 1, <<: *x}"), Catch::EndsWith(": nested too deeply"));
+  CHECK_THAT(errorOf("extra: &x [1, *x]"), Catch::EndsWith(": nested too deeply"));
+}
+
 TEST_CASE("well-known types parse at the top level too", "[config]") {
   ParseReport report;
   google::protobuf::Duration d;

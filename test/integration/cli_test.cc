@@ -82,7 +82,7 @@ const std::string kEndpointPort =
     "static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address."
     "socket_address.port_value";
 
-TEST_CASE("--version prints the version and exits 0", "[integration][cli]") {
+TEST_CASE("remora --version prints the version and exits 0", "[integration][cli]") {
   Process remora(REMORA_BINARY, {"--version"});
   std::optional<int> code = remora.waitExit(kExitTimeout);
   INFO(remora.describe());
@@ -96,7 +96,7 @@ TEST_CASE("--version prints the version and exits 0", "[integration][cli]") {
 #endif
 }
 
-TEST_CASE("an endpoint port_value above 65535 is rejected, naming the field path",
+TEST_CASE("an endpoint port_value above 65535 is rejected with its field path",
           "[integration][cli][config_error]") {
   std::string config = replaceOnce(
       validBootstrap(), "port_value: " + std::to_string(kPlaceholderPort), "port_value: 70000");
@@ -105,7 +105,7 @@ TEST_CASE("an endpoint port_value above 65535 is rejected, naming the field path
   CHECK_THAT(run.err, Catch::Matchers::Contains(kEndpointPort));
 }
 
-TEST_CASE("a cluster without a name is rejected, naming the field path",
+TEST_CASE("a cluster without a name is rejected with its field path",
           "[integration][cli][config_error]") {
   std::string config =
       replaceOnce(validBootstrap(), "  - name: backend\n    type: STATIC", "  - type: STATIC");
@@ -114,7 +114,7 @@ TEST_CASE("a cluster without a name is rejected, naming the field path",
   CHECK_THAT(run.err, Catch::Matchers::Contains("static_resources.clusters[0].name"));
 }
 
-TEST_CASE("an unknown lb_policy is rejected, naming the field path",
+TEST_CASE("an unknown lb_policy is rejected with its field path",
           "[integration][cli][config_error]") {
   std::string config =
       replaceOnce(validBootstrap(), "lb_policy: ROUND_ROBIN", "lb_policy: NOT_A_POLICY");
@@ -123,13 +123,13 @@ TEST_CASE("an unknown lb_policy is rejected, naming the field path",
   CHECK_THAT(run.err, Catch::Matchers::Contains("static_resources.clusters[0].lb_policy"));
 }
 
-TEST_CASE("--mode validate exits 0 for a valid config", "[integration][cli][validate]") {
+TEST_CASE("remora --mode validate exits 0 for a valid config", "[integration][cli][validate]") {
   Finished run = runToExit(validBootstrap(), {"--mode", "validate"});
   INFO(run.out);
   CHECK(run.code == 0);
 }
 
-TEST_CASE("--mode validate exits 1 for an invalid config and reports the field path",
+TEST_CASE("remora --mode validate exits 1 for an invalid config and reports the field path",
           "[integration][cli][validate]") {
   std::string config = replaceOnce(
       validBootstrap(), "port_value: " + std::to_string(kPlaceholderPort), "port_value: 70000");
@@ -158,7 +158,7 @@ TEST_CASE("the common Envoy flags are accepted and the server serves", "[integra
   checkProxies(*other);
 }
 
-TEST_CASE("--config-yaml supplies the bootstrap on the command line", "[integration][cli]") {
+TEST_CASE("a bootstrap given inline with --config-yaml is served", "[integration][cli]") {
   EchoServer echo;
   RemoraOptions inline_config = options(tcpProxyBootstrap({echo.port()}));
   inline_config.config_inline = true;

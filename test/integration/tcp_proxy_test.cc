@@ -98,7 +98,7 @@ TEST_CASE("tcp_proxy carries many messages back and forth on one connection",
   CHECK(echo.acceptedConnections() == 1);
 }
 
-TEST_CASE("round robin sends every third connection to each of 3 endpoints, in endpoint order",
+TEST_CASE("round robin sends every third connection to each of 3 endpoints in endpoint order",
           "[integration][tcp_proxy][round_robin]") {
   GreetingServer a("A"), b("B"), c("C");
   auto remora = startRemora(tcpProxyBootstrap({a.port(), b.port(), c.port()}));
@@ -119,7 +119,7 @@ TEST_CASE("round robin sends every third connection to each of 3 endpoints, in e
   CHECK(c.acceptedConnections() == 3);
 }
 
-TEST_CASE("a client's half-close reaches the upstream, which can still answer",
+TEST_CASE("a client's half-close reaches the upstream which can still answer",
           "[integration][tcp_proxy][half_close]") {
   HalfCloseServer upstream(HalfCloseServer::Mode::kReplyAfterEof);
   auto remora = startRemora(tcpProxyBootstrap({upstream.port()}));
@@ -133,7 +133,7 @@ TEST_CASE("a client's half-close reaches the upstream, which can still answer",
   CHECK(upstream.completed() == std::vector<std::string>{"hello upstream"});
 }
 
-TEST_CASE("an upstream's half-close reaches the client, which can still send",
+TEST_CASE("an upstream's half-close reaches the client which can still send",
           "[integration][tcp_proxy][half_close]") {
   HalfCloseServer upstream(HalfCloseServer::Mode::kCloseFirst, "bye");
   auto remora = startRemora(tcpProxyBootstrap({upstream.port()}));
@@ -236,18 +236,37 @@ TEST_CASE("weighted_clusters with equal weights uses both clusters",
   CHECK(left.acceptedConnections() + right.acceptedConnections() == 40);
 }
 
+constexpr size_t kBigTransfer = 64 * kMiB;
+constexpr size_t kSlowChunk = 64 * kKiB;
+constexpr int64_t kMaxRssGrowthKb = 32 * 1024;
+
+// The proxy's peak RSS over a transfer, against its RSS once it was ready.
+struct RssWatch {
+  explicit RssWatch(RemoraProcess& remora) : remora(remora), baseline_kb(remora.process().rssKb()) {
+    peak_kb = baseline_kb;
+  }
+  void sample() { peak_kb = std::max(peak_kb, remora.process().rssKb()); }
+  void checkBounded() const {
+    INFO("RSS baseline " << baseline_kb << " KiB, peak " << peak_kb << " KiB");
+    REQUIRE(baseline_kb > 0);
+    if (kSanitized) {
+      WARN("sanitizer build: RSS growth of " << (peak_kb - baseline_kb) << " KiB not checked");
+    } else {
+      CHECK(peak_kb - baseline_kb < kMaxRssGrowthKb);
+    }
+  }
+  RemoraProcess& remora;
+  int64_t baseline_kb;
+  int64_t peak_kb;
+};
+
 TEST_CASE(
-    "a fast upstream feeding a slow reader: 64 MiB arrive intact and proxy memory stays "
-    "bounded",
+    "a fast upstream feeding a slow client: 64 MiB arrive intact and proxy memory stays bounded",
     "[integration][tcp_proxy][backpressure]") {
-  constexpr size_t kTotal = 64 * kMiB;
-  constexpr size_t kReadSize = 64 * kKiB;
-  constexpr int64_t kMaxRssGrowthKb = 32 * 1024;
-  BlastServer upstream(kTotal);
+  BlastServer upstream(kBigTransfer);
   auto remora = startRemora(tcpProxyBootstrap({upstream.port()}, kMiB));
   uint16_t port = listenerPort(*remora);
-  const int64_t baseline_kb = remora->process().rssKb();
-  REQUIRE(baseline_kb > 0);
+  RssWatch rss(*remora);
 
   Fd client = connectTo(port);
   // A small receive buffer keeps the slow reader's kernel from soaking up the transfer for it.
@@ -256,10 +275,8 @@ TEST_CASE(
 
   Checksum checksum;
   size_t received = 0;
-  int64_t peak_kb = baseline_kb;
-  size_t peak_in_flight = 0;
   for (int reads = 1;; ++reads) {
-    ReadResult r = readExactly(client.get(), kReadSize, kIoTimeout);
+    ReadResult r = readExactly(client.get(), kSlowChunk, kIoTimeout);
     checksum.update(r.data);
     received += r.data.size();
     if (r.eof || r.reset || r.timed_out) {
@@ -268,23 +285,43 @@ TEST_CASE(
       REQUIRE(r.eof);
       break;
     }
-    if (reads % 16 == 0) {
-      peak_kb = std::max(peak_kb, remora->process().rssKb());
-      size_t written = upstream.bytesWritten();
-      if (written > received) peak_in_flight = std::max(peak_in_flight, written - received);
-    }
+    if (reads % 16 == 0) rss.sample();
     std::this_thread::sleep_for(2ms);  // the slow reader, not a readiness wait
   }
 
-  REQUIRE(received == kTotal);
+  REQUIRE(received == kBigTransfer);
   CHECK(checksum.value() == upstream.expectedChecksum());
-  INFO("RSS baseline " << baseline_kb << " KiB, peak " << peak_kb << " KiB; peak bytes in flight "
-                       << peak_in_flight);
-  if (kSanitized) {
-    WARN("sanitizer build: RSS growth " << (peak_kb - baseline_kb) << " KiB not checked");
-  } else {
-    CHECK(peak_kb - baseline_kb < kMaxRssGrowthKb);
+  rss.checkBounded();
+}
+
+TEST_CASE(
+    "a fast client feeding a slow upstream: 64 MiB arrive intact and proxy memory stays bounded",
+    "[integration][tcp_proxy][backpressure]") {
+  SlowSinkServer upstream(kSlowChunk, 2ms);
+  auto remora = startRemora(tcpProxyBootstrap({upstream.port()}, kMiB));
+  uint16_t port = listenerPort(*remora);
+  RssWatch rss(*remora);
+
+  Fd client = connectTo(port);
+  int sndbuf = 256 * kKiB;
+  ::setsockopt(client.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+
+  Checksum checksum;
+  for (size_t offset = 0, writes = 1; offset < kBigTransfer; offset += kSlowChunk, ++writes) {
+    std::string chunk = patternBytes(offset, kSlowChunk);
+    checksum.update(chunk);
+    INFO("writing at offset " << offset << "; the upstream has received "
+                              << upstream.bytesReceived());
+    REQUIRE(writeAll(client.get(), chunk, kIoTimeout));
+    if (writes % 16 == 0) rss.sample();
   }
+  shutdownWrite(client.get());
+  bool all_arrived = waitFor([&] { return upstream.done(); }, 30s);
+  INFO("the upstream has received " << upstream.bytesReceived() << " bytes");
+  REQUIRE(all_arrived);
+  CHECK(upstream.bytesReceived() == kBigTransfer);
+  CHECK(upstream.checksum() == checksum.value());
+  rss.checkBounded();
 }
 
 }  // namespace

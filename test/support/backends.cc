@@ -179,4 +179,21 @@ BlastServer::BlastServer(size_t bytes)
         conn.readUntilEof(&ignored);
       }) {}
 
+SlowSinkServer::SlowSinkServer(size_t chunk, std::chrono::milliseconds pause)
+    : chunk_(chunk), pause_(pause), server_([this](ServerConnection& conn) {
+        Checksum sum;
+        while (true) {
+          ReadResult r = conn.read(chunk_);
+          sum.update(r.data);
+          received_.fetch_add(r.data.size());
+          if (r.eof) {
+            checksum_.store(sum.value());
+            done_.store(true);
+            return;
+          }
+          if (r.reset) return;
+          std::this_thread::sleep_for(pause_);  // the slow reader
+        }
+      }) {}
+
 }  // namespace remora::testing

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -135,6 +136,28 @@ class BlastServer {
   size_t bytes_;
   uint64_t checksum_;
   std::atomic<size_t> written_{0};
+  TcpServer server_;
+};
+
+// A slow reader: reads at most `chunk` bytes, pauses, and repeats, checksumming everything until
+// the peer's EOF. Models an upstream slower than its client.
+class SlowSinkServer {
+ public:
+  SlowSinkServer(size_t chunk, std::chrono::milliseconds pause);
+  uint16_t port() const { return server_.port(); }
+  int acceptedConnections() const { return server_.acceptedConnections(); }
+  size_t bytesReceived() const { return received_.load(); }
+  // True once a connection reached EOF; checksum() then covers all it received.
+  bool done() const { return done_.load(); }
+  uint64_t checksum() const { return checksum_.load(); }
+  void stop() { server_.stop(); }
+
+ private:
+  size_t chunk_;
+  std::chrono::milliseconds pause_;
+  std::atomic<size_t> received_{0};
+  std::atomic<uint64_t> checksum_{0};
+  std::atomic<bool> done_{false};
   TcpServer server_;
 };
 

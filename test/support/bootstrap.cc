@@ -24,8 +24,12 @@ std::string bootstrapYaml(const std::vector<TcpProxySpec>& listeners,
     y += "  - name: " + l.listener +
          "\n"
          "    address:\n"
-         "      socket_address: { address: 127.0.0.1, port_value: 0 }\n"
-         "    filter_chains:\n"
+         "      socket_address: { address: 127.0.0.1, port_value: 0 }\n";
+    if (l.per_connection_buffer_limit_bytes) {
+      y += "    per_connection_buffer_limit_bytes: " +
+           std::to_string(*l.per_connection_buffer_limit_bytes) + "\n";
+    }
+    y += "    filter_chains:\n"
          "    - filters:\n"
          "      - name: envoy.filters.network.tcp_proxy\n"
          "        typed_config:\n"
@@ -68,6 +72,7 @@ std::string tcpProxyBootstrap(const std::vector<uint16_t>& ports,
                               std::optional<uint32_t> per_connection_buffer_limit_bytes) {
   TcpProxySpec listener;
   listener.cluster = "backend";
+  listener.per_connection_buffer_limit_bytes = per_connection_buffer_limit_bytes;
   ClusterSpec cluster;
   cluster.name = "backend";
   cluster.ports = ports;

@@ -15,6 +15,7 @@ struct ClusterSpec {
   std::vector<uint16_t> ports;  // one endpoint 127.0.0.1:<port> each
   std::string lb_policy = "ROUND_ROBIN";
   std::string connect_timeout = "1s";
+  // The cluster's limit: bounds what is buffered towards the upstream (the upstream connection).
   std::optional<uint32_t> per_connection_buffer_limit_bytes;
 };
 
@@ -27,12 +28,15 @@ struct TcpProxySpec {
   std::string cluster;  // `cluster: ...` when set, otherwise `weighted_clusters` from below
   std::vector<std::pair<std::string, uint32_t>> weighted_clusters;
   std::string idle_timeout;  // e.g. "10s"; unset when empty
+  // The listener's limit: bounds what is buffered towards the client (the downstream connection).
+  std::optional<uint32_t> per_connection_buffer_limit_bytes;
 };
 
 std::string bootstrapYaml(const std::vector<TcpProxySpec>& listeners,
                           const std::vector<ClusterSpec>& clusters);
 
-// The common case: listener "ingress" proxying to cluster "backend" with these endpoint ports.
+// The common case: listener "ingress" proxying to cluster "backend" with these endpoint ports;
+// a buffer limit, when given, is set on both the listener and the cluster.
 std::string tcpProxyBootstrap(const std::vector<uint16_t>& ports,
                               std::optional<uint32_t> per_connection_buffer_limit_bytes = {});
 
