@@ -41,9 +41,10 @@ class NetworkFilterFactory {
  public:
   virtual ~NetworkFilterFactory() = default;
   // Takes the accepted socket. `snapshot` is the configuration the connection keeps for its life.
-  virtual std::unique_ptr<Session> createSession(
-      WorkerContext& worker, SocketFd fd, const Address& peer,
-      std::shared_ptr<const config::Snapshot> snapshot, uint32_t buffer_limit) const = 0;
+  virtual std::unique_ptr<Session> createSession(WorkerContext& worker, SocketFd fd,
+                                                 const Address& peer,
+                                                 std::shared_ptr<const config::Snapshot> snapshot,
+                                                 uint32_t buffer_limit) const = 0;
 };
 
 }  // namespace remora::network

@@ -15,6 +15,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "source/network/address.h"
+#include "source/network/listen_socket.h"
 #include "spdlog/spdlog.h"
 
 namespace remora::admin {
@@ -98,10 +100,6 @@ AdminResponse textResponse(int status, std::string body) {
   return r;
 }
 
-absl::Status errnoStatus(const char* what, const std::string& address) {
-  return absl::UnavailableError(absl::StrCat(what, " ", address, ": ", std::strerror(errno)));
-}
-
 }  // namespace
 
 QueryParams parseQueryString(std::string_view query) {
@@ -139,75 +137,23 @@ AdminServer::~AdminServer() {
 
 absl::Status AdminServer::bind(const std::string& ip, uint16_t port) {
   if (port_ != 0) return absl::FailedPreconditionError("admin server is already bound");
-  std::string host = ip;
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
+  auto address = network::Address::fromIpPort(ip, port);
+  if (!address.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("admin address: ", address.status().message()));
   }
-  sockaddr_storage storage{};
-  socklen_t len = 0;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
-  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(port);
-    len = sizeof(*v4);
-  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(port);
-    len = sizeof(*v6);
-  } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("admin address '", ip, "' is not an IP literal"));
-  }
-  const std::string shown = absl::StrCat(ip, ":", port);
-  const int fd = ::socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return errnoStatus("socket for", shown);
-  const int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  // "::" means IPv6 only, as Envoy's default (ipv4_compat: false).
-  if (storage.ss_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), len) != 0) {
-    const absl::Status status = errnoStatus("cannot bind admin to", shown);
-    ::close(fd);
-    return status;
-  }
-  if (::listen(fd, SOMAXCONN) != 0) {
-    const absl::Status status = errnoStatus("cannot listen on", shown);
-    ::close(fd);
-    return status;
-  }
-  sockaddr_storage bound{};
-  socklen_t bound_len = sizeof(bound);
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_len) != 0) {
-    const absl::Status status = errnoStatus("getsockname on", shown);
-    ::close(fd);
-    return status;
-  }
-  char text[INET6_ADDRSTRLEN] = {};
-  if (bound.ss_family == AF_INET) {
-    const auto* b = reinterpret_cast<sockaddr_in*>(&bound);
-    inet_ntop(AF_INET, &b->sin_addr, text, sizeof(text));
-    port_ = ntohs(b->sin_port);
-  } else {
-    const auto* b = reinterpret_cast<sockaddr_in6*>(&bound);
-    inet_ntop(AF_INET6, &b->sin6_addr, text, sizeof(text));
-    port_ = ntohs(b->sin6_port);
-  }
-  ip_ = text;
+  auto bound = network::bindListener(*address, 1, SOMAXCONN, /*reuse_port=*/false);
+  if (!bound.ok()) return bound.status();
+  const int fd = bound->sockets[0].release();
   if (evhttp_accept_socket_with_handle(http_, fd) == nullptr) {
     ::close(fd);
-    port_ = 0;
-    ip_.clear();
-    return absl::InternalError(absl::StrCat("evhttp cannot accept on ", shown));
+    return absl::InternalError(absl::StrCat("evhttp cannot accept on ", bound->address.asString()));
   }
+  address_ = bound->address.asString();
+  port_ = bound->address.port();
   return absl::OkStatus();
 }
 
-std::string AdminServer::address() const {
-  if (port_ == 0) return "";
-  return absl::StrContains(ip_, ':') ? absl::StrCat("[", ip_, "]:", port_)
-                                     : absl::StrCat(ip_, ":", port_);
-}
+std::string AdminServer::address() const { return address_; }
 
 void AdminServer::addHandler(std::string path, std::string help, bool mutating, Handler handler) {
   routes_[std::move(path)] = Route{std::move(help), mutating, std::move(handler)};

@@ -95,7 +95,7 @@ class AdminServer {
   event::Dispatcher& dispatcher_;
   AdminContext& context_;
   evhttp* http_;
-  std::string ip_;
+  std::string address_;
   uint16_t port_ = 0;
   std::map<std::string, Route, std::less<>> routes_;
   // Actions waiting for their response to leave, keyed by the connection carrying it.

@@ -1,4 +1,5 @@
-// Builds /config_dump as Envoy's envoy.admin.v3.ConfigDump: bootstrap, then clusters, then listeners.
+// Builds /config_dump as Envoy's envoy.admin.v3.ConfigDump: bootstrap, then clusters, then
+// listeners.
 #pragma once
 
 #include <string>

@@ -12,7 +12,8 @@ absl::StatusOr<LoadedBootstrap> loadBootstrap(const BootstrapSource& source) {
   LoadedBootstrap loaded;
   if (!source.path.empty()) {
     std::ifstream in(source.path);
-    if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file '", source.path, "'"));
+    if (!in)
+      return absl::NotFoundError(absl::StrCat("cannot read config file '", source.path, "'"));
     std::stringstream text;
     text << in.rdbuf();
     absl::Status status = parseYaml(text.str(), loaded.bootstrap, loaded.report);

@@ -22,9 +22,9 @@ absl::StatusOr<std::shared_ptr<upstream::HostSet>> buildHosts(
       if (!lbe.has_endpoint()) {
         return invalidAt(epath, "endpoint is required (named endpoints are not supported)");
       }
-      auto address = buildAddress(lbe.endpoint().address(),
-                                  fieldPath(fieldPath(epath, "endpoint"), "address"),
-                                  PortRule::kNonZeroPort);
+      auto address =
+          buildAddress(lbe.endpoint().address(), fieldPath(fieldPath(epath, "endpoint"), "address"),
+                       PortRule::kNonZeroPort);
       if (!address.ok()) return address.status();
       upstream::Host host;
       host.address = *std::move(address);
@@ -77,10 +77,10 @@ absl::StatusOr<upstream::ClusterConstSharedPtr> buildCluster(const Cluster& prot
     cluster->per_connection_buffer_limit_bytes = limit;
   }
   if (proto.lb_policy() != Cluster::ROUND_ROBIN) {
-    report.warnings.push_back(atPath(
-        fieldPath(path, "lb_policy"),
-        absl::StrCat(Cluster::LbPolicy_Name(proto.lb_policy()),
-                     " is not supported yet; ROUND_ROBIN is used instead")));
+    report.warnings.push_back(
+        atPath(fieldPath(path, "lb_policy"),
+               absl::StrCat(Cluster::LbPolicy_Name(proto.lb_policy()),
+                            " is not supported yet; ROUND_ROBIN is used instead")));
   }
 
   auto hosts = buildHosts(proto.load_assignment(), fieldPath(path, "load_assignment"));

@@ -14,7 +14,7 @@ namespace remora::config {
 
 // `path` names the cluster, e.g. "static_resources.clusters[2]".
 absl::StatusOr<upstream::ClusterConstSharedPtr> buildCluster(
-    const envoy::config::cluster::v3::Cluster& proto, const std::string& path,
-    stats::Store& store, ParseReport& report);
+    const envoy::config::cluster::v3::Cluster& proto, const std::string& path, stats::Store& store,
+    ParseReport& report);
 
 }  // namespace remora::config

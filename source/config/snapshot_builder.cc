@@ -42,10 +42,10 @@ absl::StatusOr<SnapshotConstSharedPtr> buildStaticSnapshot(
     }
     if (l.address.port() != 0 || l.address.isPipe()) {
       if (auto [it, ok] = listener_addresses.emplace(l.address.asString(), i); !ok) {
-        return invalidAt(fieldPath(path, "address"),
-                         absl::StrCat("address ", l.address.asString(),
-                                      " is already used by static_resources.listeners[",
-                                      it->second, "]"));
+        return invalidAt(
+            fieldPath(path, "address"),
+            absl::StrCat("address ", l.address.asString(),
+                         " is already used by static_resources.listeners[", it->second, "]"));
       }
     }
     for (size_t c = 0; c < l.filter_chains.size(); ++c) {
@@ -54,10 +54,10 @@ absl::StatusOr<SnapshotConstSharedPtr> buildStaticSnapshot(
       if (tcp == nullptr) continue;
       for (const auto& wc : tcp->config().clusters) {
         if (snapshot->findCluster(wc.name) == nullptr) {
-          report.warnings.push_back(atPath(
-              indexPath(fieldPath(path, "filter_chains"), c),
-              absl::StrCat("tcp_proxy refers to unknown cluster '", wc.name,
-                           "'; its connections will be closed (downstream_cx_no_route)")));
+          report.warnings.push_back(
+              atPath(indexPath(fieldPath(path, "filter_chains"), c),
+                     absl::StrCat("tcp_proxy refers to unknown cluster '", wc.name,
+                                  "'; its connections will be closed (downstream_cx_no_route)")));
         }
       }
     }

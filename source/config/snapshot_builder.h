@@ -1,5 +1,5 @@
-// Builds the first snapshot from bootstrap static_resources, checking what only the whole config can
-// tell: duplicate names and addresses, references to clusters that do not exist.
+// Builds the first snapshot from bootstrap static_resources, checking what only the whole config
+// can tell: duplicate names and addresses, references to clusters that do not exist.
 #pragma once
 
 #include "absl/status/statusor.h"

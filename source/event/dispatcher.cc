@@ -51,7 +51,8 @@ Dispatcher::~Dispatcher() {
 void Dispatcher::run() {
   thread_id_ = std::this_thread::get_id();
   // A pending persistent event keeps the loop alive even with nothing else registered.
-  ::event* keepalive = event_new(base_, -1, EV_PERSIST, [](evutil_socket_t, short, void*) {}, nullptr);
+  ::event* keepalive = event_new(
+      base_, -1, EV_PERSIST, [](evutil_socket_t, short, void*) {}, nullptr);
   timeval year{365 * 24 * 3600, 0};
   event_add(keepalive, &year);
   event_base_dispatch(base_);

@@ -14,14 +14,17 @@ absl::StatusOr<Address> Address::fromIpPort(const std::string& ip, uint32_t port
   if (port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("port ", port, " is out of range (0-65535)"));
   }
+  // "[::1]" as written in URLs and host:port text means the same as "::1".
+  const std::string bare =
+      ip.size() >= 2 && ip.front() == '[' && ip.back() == ']' ? ip.substr(1, ip.size() - 2) : ip;
   Address a;
   auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage_);
   auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.storage_);
-  if (inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
+  if (inet_pton(AF_INET, bare.c_str(), &v4->sin_addr) == 1) {
     v4->sin_family = AF_INET;
     v4->sin_port = htons(static_cast<uint16_t>(port));
     a.len_ = sizeof(sockaddr_in);
-  } else if (inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {
+  } else if (inet_pton(AF_INET6, bare.c_str(), &v6->sin6_addr) == 1) {
     v6->sin6_family = AF_INET6;
     v6->sin6_port = htons(static_cast<uint16_t>(port));
     a.len_ = sizeof(sockaddr_in6);

@@ -147,8 +147,8 @@ void Connection::flush() {
 
 void Connection::updateWriteInterest() {
   if (closed()) return;
-  const bool want = connecting_ || pending_error_ != 0 || shutdown_pending_ ||
-                    evbuffer_get_length(output_) > 0;
+  const bool want =
+      connecting_ || pending_error_ != 0 || shutdown_pending_ || evbuffer_get_length(output_) > 0;
   if (want == write_interest_) return;
   write_interest_ = want;
   if (want) {

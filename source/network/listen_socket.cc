@@ -46,11 +46,12 @@ absl::StatusOr<SocketFd> bindOne(const Address& address, int backlog, bool reuse
 
 }  // namespace
 
-absl::StatusOr<BoundListener> bindListener(const Address& address, int count, int backlog) {
+absl::StatusOr<BoundListener> bindListener(const Address& address, int count, int backlog,
+                                           bool reuse_port) {
   BoundListener out;
   // Unix sockets have no SO_REUSEPORT load spreading: one socket, shared by every worker.
   const bool pipe = address.isPipe();
-  auto first = bindOne(address, backlog, !pipe);
+  auto first = bindOne(address, backlog, reuse_port && !pipe);
   if (!first.ok()) return first.status();
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);

@@ -36,11 +36,13 @@ class SocketFd {
 };
 
 // Binds `count` listening sockets to `address`. Port 0 picks one ephemeral port shared by all of
-// them; the returned address carries the real port.
+// them; the returned address carries the real port. Without reuse_port (the admin endpoint), a
+// second process cannot silently share the port.
 struct BoundListener {
   Address address;
   std::vector<SocketFd> sockets;
 };
-absl::StatusOr<BoundListener> bindListener(const Address& address, int count, int backlog = 1024);
+absl::StatusOr<BoundListener> bindListener(const Address& address, int count, int backlog = 1024,
+                                           bool reuse_port = true);
 
 }  // namespace remora::network

@@ -13,22 +13,43 @@ namespace {
 
 // Envoy flags that Remora does not implement, split by whether they take a value.
 const absl::flat_hash_set<std::string>& ignoredWithValue() {
-  static const auto* s = new absl::flat_hash_set<std::string>{
-      "--base-id", "--base-id-path", "--drain-strategy", "--log-format", "--log-path",
-      "--parent-shutdown-time-s", "--restart-epoch", "--service-zone",
-      "--file-flush-interval-msec", "--component-log-level", "--local-address-ip-version",
-      "--max-obj-name-len", "--max-stats", "--socket-path", "--socket-mode", "--stats-tag",
-      "--disable-extensions", "--bootstrap-version", "--hot-restart-version", "--config-yaml-path",
-      "--concurrency-cpuset"};
+  static const auto* s = new absl::flat_hash_set<std::string>{"--base-id",
+                                                              "--base-id-path",
+                                                              "--drain-strategy",
+                                                              "--log-format",
+                                                              "--log-path",
+                                                              "--parent-shutdown-time-s",
+                                                              "--restart-epoch",
+                                                              "--service-zone",
+                                                              "--file-flush-interval-msec",
+                                                              "--component-log-level",
+                                                              "--local-address-ip-version",
+                                                              "--max-obj-name-len",
+                                                              "--max-stats",
+                                                              "--socket-path",
+                                                              "--socket-mode",
+                                                              "--stats-tag",
+                                                              "--disable-extensions",
+                                                              "--bootstrap-version",
+                                                              "--hot-restart-version",
+                                                              "--config-yaml-path",
+                                                              "--concurrency-cpuset"};
   return *s;
 }
 const absl::flat_hash_set<std::string>& ignoredBoolean() {
-  static const auto* s = new absl::flat_hash_set<std::string>{
-      "--disable-hot-restart", "--use-dynamic-base-id", "--ignore-unknown-dynamic-fields",
-      "--reject-unknown-dynamic-fields", "--enable-mutex-tracing", "--cpuset-threads",
-      "--enable-fine-grain-logging", "--log-format-escaped", "--enable-core-dump",
-      "--log-format-prefix-with-location", "--skip-hot-restart-on-no-parent",
-      "--skip-hot-restart-parent-stats", "--disable-hot-restart-on-no-parent"};
+  static const auto* s = new absl::flat_hash_set<std::string>{"--disable-hot-restart",
+                                                              "--use-dynamic-base-id",
+                                                              "--ignore-unknown-dynamic-fields",
+                                                              "--reject-unknown-dynamic-fields",
+                                                              "--enable-mutex-tracing",
+                                                              "--cpuset-threads",
+                                                              "--enable-fine-grain-logging",
+                                                              "--log-format-escaped",
+                                                              "--enable-core-dump",
+                                                              "--log-format-prefix-with-location",
+                                                              "--skip-hot-restart-on-no-parent",
+                                                              "--skip-hot-restart-parent-stats",
+                                                              "--disable-hot-restart-on-no-parent"};
   return *s;
 }
 

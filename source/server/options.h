@@ -13,8 +13,8 @@ namespace remora::server {
 enum class Mode { kServe, kValidate };
 
 struct Options {
-  std::string config_path;  // -c / --config-path
-  std::string config_yaml;  // --config-yaml, merged over the file as Envoy does
+  std::string config_path;   // -c / --config-path
+  std::string config_yaml;   // --config-yaml, merged over the file as Envoy does
   uint32_t concurrency = 0;  // 0: one worker per core
   Mode mode = Mode::kServe;
   std::string log_level = "info";

@@ -27,7 +27,9 @@ Server::~Server() {
   for (::event* ev : signal_events_) event_free(ev);
 }
 
-std::string Server::version() const { return absl::StrCat(REMORA_VERSION, "/Clean/RELEASE/OpenSSL"); }
+std::string Server::version() const {
+  return absl::StrCat(REMORA_VERSION, "/Clean/RELEASE/OpenSSL");
+}
 
 std::chrono::seconds Server::uptime() const {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
@@ -115,12 +117,11 @@ absl::Status Server::bindListeners() {
                                                  "': ", bound.status().message()));
     }
     // Envoy names listener stats after the bound address, with ':' made '_'.
-    const std::string prefix =
-        absl::StrCat("listener.",
-                     lc.stat_prefix.empty()
-                         ? absl::StrReplaceAll(bound->address.asString(), {{":", "_"}})
-                         : lc.stat_prefix,
-                     ".");
+    const std::string prefix = absl::StrCat(
+        "listener.",
+        lc.stat_prefix.empty() ? absl::StrReplaceAll(bound->address.asString(), {{":", "_"}})
+                               : lc.stat_prefix,
+        ".");
     auto stats = std::make_shared<ListenerStats>(*store_, prefix);
     for (int w = 0; w < count; ++w) {
       workers_[w]->addListener(lc.name, std::move(bound->sockets[w]), stats);
@@ -161,7 +162,8 @@ void Server::startDrain(const char* why) {
     spdlog::info("drain time elapsed");
     exitLoop();
   });
-  drain_deadline_->enable(std::chrono::duration_cast<std::chrono::milliseconds>(options_.drain_time));
+  drain_deadline_->enable(
+      std::chrono::duration_cast<std::chrono::milliseconds>(options_.drain_time));
   // Count open connections only after every worker has stopped accepting.
   afterAllWorkers([this] {
     drain_poll_ = main_.createTimer([this] { checkDrained(); });

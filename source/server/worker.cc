@@ -85,8 +85,8 @@ void Worker::accept(ActiveListener& l, network::SocketFd fd, const sockaddr* add
   network::Address peer = network::Address::fromSockaddr(addr, static_cast<socklen_t>(len));
   l.stats->downstream_cx_active.inc();
   active_sessions_.fetch_add(1, std::memory_order_relaxed);
-  auto session = chain.terminal_filter->createSession(
-      *this, std::move(fd), peer, snapshot_, l.config->per_connection_buffer_limit_bytes);
+  auto session = chain.terminal_filter->createSession(*this, std::move(fd), peer, snapshot_,
+                                                      l.config->per_connection_buffer_limit_bytes);
   network::Session* raw = session.get();
   sessions_.try_emplace(raw, OwnedSession{std::move(session), l.stats.get(), false});
   // A session that failed at once (no cluster, no host) finished inside createSession.

@@ -18,7 +18,8 @@ absl::StatusOr<std::shared_ptr<const TcpProxyFactory>> buildTcpProxy(const TcpPr
   config.stat_prefix = proto.stat_prefix();
   switch (proto.cluster_specifier_case()) {
     case TcpProxyProto::kCluster:
-      if (proto.cluster().empty()) return invalidAt(fieldPath(path, "cluster"), "must not be empty");
+      if (proto.cluster().empty())
+        return invalidAt(fieldPath(path, "cluster"), "must not be empty");
       config.clusters.push_back({proto.cluster(), 1});
       config.total_weight = 1;
       break;

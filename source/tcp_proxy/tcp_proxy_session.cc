@@ -30,8 +30,8 @@ TcpProxySession::~TcpProxySession() {
 
 void TcpProxySession::start(network::SocketFd fd) {
   config_.stats->downstream_cx_total.inc();
-  downstream_ = std::make_unique<network::Connection>(worker_.dispatcher(), std::move(fd),
-                                                      downstream_side_);
+  downstream_ =
+      std::make_unique<network::Connection>(worker_.dispatcher(), std::move(fd), downstream_side_);
   downstream_->setBufferLimit(downstream_buffer_limit_);
 
   cluster_ = snapshot_->findCluster(config_.pickCluster(nextRandom()));
@@ -51,6 +51,7 @@ void TcpProxySession::start(network::SocketFd fd) {
   upstream_ = network::Connection::connect(worker_.dispatcher(), host->address, upstream_side_,
                                            cluster_->connect_timeout);
   upstream_->setBufferLimit(cluster_->per_connection_buffer_limit_bytes);
+  last_activity_ = std::chrono::steady_clock::now();
   if (config_.idle_timeout.count() > 0) {
     idle_timer_ = worker_.dispatcher().createTimer([this] { onIdleTimer(); });
     idle_timer_->enable(config_.idle_timeout);
@@ -64,9 +65,10 @@ void TcpProxySession::onUpstreamConnected() {
 }
 
 void TcpProxySession::onIdleTimer() {
-  if (active_) {
-    active_ = false;
-    idle_timer_->enable(config_.idle_timeout);
+  const auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - last_activity_);
+  if (idle < config_.idle_timeout) {
+    idle_timer_->enable(config_.idle_timeout - idle);
     return;
   }
   config_.stats->idle_timeout.inc();
@@ -92,7 +94,7 @@ void TcpProxySession::finish() {
 
 void TcpProxySession::Side::onData(network::Connection& conn) {
   const size_t n = evbuffer_get_length(conn.input());
-  session.active_ = true;
+  session.last_activity_ = std::chrono::steady_clock::now();
   if (downstream) {
     session.config_.stats->downstream_cx_rx_bytes_total.inc(n);
     session.cluster_->stats->upstream_cx_tx_bytes_total.inc(n);

@@ -2,6 +2,7 @@
 // read-disable on watermarks, half-close forwarded in each direction, idle and connect timeouts.
 #pragma once
 
+#include <chrono>
 #include <memory>
 
 #include "source/config/snapshot.h"
@@ -47,7 +48,9 @@ class TcpProxySession : public network::Session {
   network::ConnectionPtr downstream_;
   network::ConnectionPtr upstream_;
   event::TimerPtr idle_timer_;
-  bool active_ = false;  // Bytes moved since the idle timer was last armed.
+  // Bytes moving only stamp the time; the timer re-arms itself for the remainder when it fires,
+  // so a busy connection costs no timer operations per read.
+  std::chrono::steady_clock::time_point last_activity_;
   bool upstream_connected_ = false;
   bool done_ = false;
 };

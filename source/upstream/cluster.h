@@ -1,5 +1,5 @@
-// A cluster as built from config: immutable, shared by every worker through the snapshot. Per-worker
-// mutable state (balancer cursors, pools) lives in upstream::WorkerClusters, not here.
+// A cluster as built from config: immutable, shared by every worker through the snapshot.
+// Per-worker mutable state (balancer cursors, pools) lives in upstream::WorkerClusters, not here.
 #pragma once
 
 #include <chrono>

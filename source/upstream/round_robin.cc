@@ -3,7 +3,8 @@
 namespace remora::upstream {
 
 RoundRobinLoadBalancer::RoundRobinLoadBalancer(HostSetConstSharedPtr hosts, uint32_t start_offset)
-    : hosts_(std::move(hosts)), next_(hosts_->hosts.empty() ? 0 : start_offset % hosts_->hosts.size()) {}
+    : hosts_(std::move(hosts)),
+      next_(hosts_->hosts.empty() ? 0 : start_offset % hosts_->hosts.size()) {}
 
 const Host* RoundRobinLoadBalancer::chooseHost(const LoadBalancerContext*) {
   const auto& hosts = hosts_->hosts;

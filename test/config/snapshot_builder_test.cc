@@ -121,7 +121,8 @@ TEST_CASE("an endpoint port out of range names the full field path", "[config]")
 }
 
 TEST_CASE("an endpoint with a hostname in a STATIC cluster is rejected", "[config]") {
-  Built b = build(goodWith("address: 127.0.0.1, port_value: 8001", "address: db.local, port_value: 8001"));
+  Built b = build(
+      goodWith("address: 127.0.0.1, port_value: 8001", "address: db.local, port_value: 8001"));
   REQUIRE_FALSE(b.status.ok());
   CHECK_THAT(std::string(b.status.message()),
              Catch::StartsWith("static_resources.clusters[0].load_assignment.endpoints[0]."
@@ -153,7 +154,8 @@ TEST_CASE("cluster types other than STATIC are rejected for now", "[config]") {
 TEST_CASE("an unknown cluster type name is a parse error naming the field", "[config]") {
   Built b = build(goodWith("    type: STATIC\n", "    type: STATICK\n"));
   REQUIRE_FALSE(b.status.ok());
-  CHECK_THAT(std::string(b.status.message()), Catch::StartsWith("static_resources.clusters[1].type"));
+  CHECK_THAT(std::string(b.status.message()),
+             Catch::StartsWith("static_resources.clusters[1].type"));
 }
 
 TEST_CASE("a zero connect_timeout is rejected", "[config]") {
@@ -171,7 +173,8 @@ TEST_CASE("a malformed duration is rejected with the field path", "[config]") {
 }
 
 TEST_CASE("a listener without an address is rejected", "[config]") {
-  Built b = build(goodWith("    address: {socket_address: {address: 127.0.0.1, port_value: 10000}}\n", ""));
+  Built b = build(
+      goodWith("    address: {socket_address: {address: 127.0.0.1, port_value: 10000}}\n", ""));
   REQUIRE_FALSE(b.status.ok());
   CHECK(std::string(b.status.message()) == "static_resources.listeners[0].address: required");
 }
@@ -185,8 +188,8 @@ TEST_CASE("tcp_proxy without stat_prefix is rejected", "[config]") {
 }
 
 TEST_CASE("tcp_proxy weights that are all zero are rejected", "[config]") {
-  Built b = build(goodWith("[{name: a, weight: 80}, {name: b, weight: 20}]",
-                           "[{name: a, weight: 0}]"));
+  Built b =
+      build(goodWith("[{name: a, weight: 80}, {name: b, weight: 20}]", "[{name: a, weight: 0}]"));
   REQUIRE_FALSE(b.status.ok());
   CHECK_THAT(std::string(b.status.message()),
              Catch::EndsWith("weighted_clusters.clusters: the weights must not all be 0"));
@@ -216,7 +219,8 @@ TEST_CASE("a tcp_proxy pointing at an unknown cluster is a warning, not an error
   Built b = build(goodWith("{name: b, weight: 20}", "{name: nowhere, weight: 20}"));
   REQUIRE(b.status.ok());
   bool warned = false;
-  for (const auto& w : b.report.warnings) warned |= w.find("unknown cluster 'nowhere'") != std::string::npos;
+  for (const auto& w : b.report.warnings)
+    warned |= w.find("unknown cluster 'nowhere'") != std::string::npos;
   CHECK(warned);
 }
 
@@ -235,7 +239,8 @@ TEST_CASE("a non-round-robin lb_policy is a warning", "[config]") {
   Built b = build(goodWith("    type: STATIC\n", "    type: STATIC\n    lb_policy: RANDOM\n"));
   REQUIRE(b.status.ok());
   bool warned = false;
-  for (const auto& w : b.report.warnings) warned |= w.rfind("static_resources.clusters[1].lb_policy:", 0) == 0;
+  for (const auto& w : b.report.warnings)
+    warned |= w.rfind("static_resources.clusters[1].lb_policy:", 0) == 0;
   CHECK(warned);
 }
 

@@ -141,11 +141,22 @@ TEST_CASE("remora --mode validate exits 1 for an invalid config and reports the 
 TEST_CASE("Envoy flags remora does not implement are accepted and the server still serves",
           "[integration][cli]") {
   EchoServer echo;
-  auto remora =
-      startRemora(tcpProxyBootstrap({echo.port()}),
-                  {"--disable-hot-restart", "--base-id", "1", "--drain-strategy", "immediate",
-                   "--log-format", "[%Y-%m-%d %T.%e][%l] %v", "--allow-unknown-static-fields"});
+  const std::vector<std::string> ignored = {"--disable-hot-restart", "--base-id",
+                                            "--drain-strategy", "--log-format",
+                                            "--allow-unknown-static-fields"};
+  auto remora = startRemora(
+      tcpProxyBootstrap({echo.port()}),
+      {"--disable-hot-restart", "--base-id", "1", "--drain-strategy", "immediate", "--log-format",
+       "[%Y-%m-%d %T.%e][%l] %v", "--allow-unknown-static-fields", "--log-level", "info"});
   checkProxies(*remora);
+  // Each is logged once, so an operator can see it had no effect.
+  std::string log = remora->stderrText();
+  for (const auto& flag : ignored) {
+    INFO(flag << " in:\n" << log);
+    size_t first = log.find(flag);
+    CHECK(first != std::string::npos);
+    CHECK(log.find(flag, first + 1) == std::string::npos);
+  }
 }
 
 TEST_CASE("the common Envoy flags are accepted and the server serves", "[integration][cli]") {

@@ -67,10 +67,10 @@ TEST_CASE(
 
   p.remora->process().signal(SIGTERM);
 
-  bool not_ready = waitFor([&] { return p.remora->readyStatus() == 503; }, 2s);
+  bool not_ready = waitFor([&] { return p.remora->readyStatus() == 503; }, 3s);
   INFO("GET /ready after SIGTERM: " << p.remora->readyStatus());
   CHECK(not_ready);
-  bool refused = waitFor([&] { return connectionRefused(p.port); }, 2s);
+  bool refused = waitFor([&] { return connectionRefused(p.port); }, 3s);
   CHECK(refused);
   CHECK(p.remora->process().running());
   CHECK(roundTrip(p.client.get(), "pong", kIoTimeout) == "pong");
@@ -82,7 +82,7 @@ TEST_CASE("SIGTERM: once the last connection closes the process exits 0 before t
   Proxied p = startWithOpenConnection(echo, "30");
 
   p.remora->process().signal(SIGTERM);
-  REQUIRE(waitFor([&] { return p.remora->readyStatus() == 503; }, 2s));
+  REQUIRE(waitFor([&] { return p.remora->readyStatus() == 503; }, 3s));
   REQUIRE(roundTrip(p.client.get(), "still proxied", kIoTimeout) == "still proxied");
 
   auto closed_at = Clock::now();

@@ -1,6 +1,8 @@
 // Blocking HTTP/1.1 test client: POSIX sockets with poll() deadlines and a lenient response parser.
 #include "test/support/http_client.h"
 
+#include "source/network/address.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -37,28 +39,11 @@ class Socket {
 
   // Connects before the deadline; returns an error message, empty on success.
   std::string connect(const std::string& ip, uint16_t port, Clock::time_point deadline) {
-    std::string host = ip;
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-      host = host.substr(1, host.size() - 2);
-    }
-    sockaddr_storage ss{};
-    socklen_t len = 0;
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
-    if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-      v4->sin_family = AF_INET;
-      v4->sin_port = htons(port);
-      len = sizeof(*v4);
-    } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-      v6->sin6_family = AF_INET6;
-      v6->sin6_port = htons(port);
-      len = sizeof(*v6);
-    } else {
-      return absl::StrCat("not an IP literal: ", ip);
-    }
-    fd_ = ::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    auto address = network::Address::fromIpPort(ip, port);
+    if (!address.ok()) return std::string(address.status().message());
+    fd_ = ::socket(address->family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return absl::StrCat("socket: ", std::strerror(errno));
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&ss), len) == 0) return "";
+    if (::connect(fd_, address->sockAddr(), address->sockLen()) == 0) return "";
     if (errno != EINPROGRESS) return absl::StrCat("connect: ", std::strerror(errno));
     pollfd p{fd_, POLLOUT, 0};
     if (::poll(&p, 1, remainingMs(deadline)) <= 0) return "connect: timed out";

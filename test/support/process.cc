@@ -128,12 +128,21 @@ int64_t Process::rssKb() const {
   return -1;
 }
 
+namespace {
+// The last `max` bytes of a (possibly long, e.g. debug-logged) output, for failure messages.
+std::string tail(const std::string& text, size_t max = 16 * 1024) {
+  if (text.size() <= max) return text;
+  return "[... " + std::to_string(text.size() - max) + " bytes cut ...]" +
+         text.substr(text.size() - max);
+}
+}  // namespace
+
 std::string Process::describe() const {
   std::string out = "command: " + binary_;
   for (const auto& arg : args_) out += " '" + arg + "'";
   out += "\nexit: " + (exit_code_ ? std::to_string(*exit_code_) : std::string("still running"));
-  out += "\n--- stdout ---\n" + stdoutText();
-  out += "\n--- stderr ---\n" + stderrText();
+  out += "\n--- stdout ---\n" + tail(stdoutText());
+  out += "\n--- stderr ---\n" + tail(stderrText());
   return out;
 }
 

@@ -58,7 +58,7 @@ class Process {
 
   std::string stdoutText() const { return readFile(stdout_path_); }
   std::string stderrText() const { return readFile(stderr_path_); }
-  // The command line, exit state, stdout and stderr: for failure messages.
+  // The command line, exit state and the ends of stdout and stderr: for failure messages.
   std::string describe() const;
 
  private:
