@@ -244,7 +244,7 @@ TEST_CASE("a non-round-robin lb_policy is a warning", "[config]") {
   CHECK(warned);
 }
 
-TEST_CASE("--service-node and --service-cluster override the bootstrap node", "[config]") {
+TEST_CASE("the service node and cluster flags override the bootstrap node", "[config]") {
   auto loaded = loadBootstrap({"", kGood, "node-x", "cluster-y"});
   REQUIRE(loaded.ok());
   CHECK(loaded->bootstrap.node().id() == "node-x");

@@ -32,8 +32,8 @@ TEST_CASE("tcp_proxy idle_timeout closes a connection that stays quiet",
   REQUIRE(client);
   // Traffic keeps it open past one idle period...
   for (int i = 0; i < 3; ++i) {
-    CHECK(roundTrip(client.get(), "ping", 5s) == "ping");
     std::this_thread::sleep_for(150ms);  // Models a client pausing between messages.
+    CHECK(roundTrip(client.get(), "ping", 5s) == "ping");
   }
   // ...and silence closes it.
   const auto quiet_since = std::chrono::steady_clock::now();

@@ -26,7 +26,7 @@ TEST_CASE("the Envoy flags Remora implements are parsed", "[options]") {
   CHECK(o->admin_address_path == "/tmp/a");
 }
 
-TEST_CASE("--flag=value works like --flag value", "[options]") {
+TEST_CASE("a flag with =value works like the flag followed by its value", "[options]") {
   auto o = parse({"--config-yaml=admin: {}", "--concurrency=2"});
   REQUIRE(o.ok());
   CHECK(o->config_yaml == "admin: {}");
