@@ -88,7 +88,7 @@ void Worker::accept(ActiveListener& l, network::SocketFd fd, const sockaddr* add
   auto session = chain.terminal_filter->createSession(*this, std::move(fd), peer, snapshot_,
                                                       l.config->per_connection_buffer_limit_bytes);
   network::Session* raw = session.get();
-  sessions_.try_emplace(raw, OwnedSession{std::move(session), l.stats.get(), false});
+  sessions_.try_emplace(raw, OwnedSession{std::move(session), l.stats, false});
   // A session that failed at once (no cluster, no host) finished inside createSession.
   auto pending = pending_done_.find(raw);
   if (pending != pending_done_.end()) {

@@ -56,7 +56,8 @@ class Worker : public network::WorkerContext {
   };
   struct OwnedSession {
     std::unique_ptr<network::Session> session;
-    ListenerStats* stats;
+    // Shared: a draining worker drops its listeners while their sessions are still open.
+    std::shared_ptr<ListenerStats> stats;
     bool done;
   };
   static void onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int len, void* arg);

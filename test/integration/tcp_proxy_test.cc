@@ -184,29 +184,6 @@ TEST_CASE("upstream_cx_total counts each proxied connection", "[integration][tcp
   CHECK(remora->stat("cluster.backend.upstream_cx_connect_fail") == 0);
 }
 
-TEST_CASE("idle_timeout closes a connection that carries no bytes",
-          "[integration][tcp_proxy][idle_timeout]") {
-  EchoServer echo;
-  TcpProxySpec listener;
-  listener.cluster = "backend";
-  listener.idle_timeout = "1s";
-  auto remora = startRemora(bootstrapYaml({listener}, {staticCluster("backend", {echo.port()})}));
-  Fd client = connectTo(listenerPort(*remora));
-  REQUIRE(roundTrip(client.get(), "x", kIoTimeout) == "x");
-
-  auto idle_since = std::chrono::steady_clock::now();
-  ReadResult r = readUntilEof(client.get(), kIoTimeout);
-  double idle_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - idle_since).count();
-  INFO("closed after " << idle_s << "s idle");
-  CHECK_FALSE(r.timed_out);
-  CHECK(r.data.empty());
-  CHECK(idle_s >= 0.9);
-  bool counted = waitFor([&] { return remora->stat("tcp.ingress.idle_timeout") == 1; }, kIoTimeout);
-  INFO("tcp.ingress.idle_timeout = " << remora->stat("tcp.ingress.idle_timeout"));
-  CHECK(counted);
-}
-
 // Note: Envoy itself rejects a weight of 0 (ClusterWeight.weight is validated gte: 1); Remora
 // accepts it as "never pick this cluster".
 TEST_CASE("weighted_clusters with a 100/0 split sends every connection to the weighted cluster",
