@@ -31,10 +31,12 @@ absl::StatusOr<std::shared_ptr<const TcpProxyFactory>> buildTcpProxy(const TcpPr
         if (clusters[i].name().empty()) {
           return invalidAt(fieldPath(indexPath(wpath, i), "name"), "required");
         }
+        if (clusters[i].weight() == 0) {
+          return invalidAt(fieldPath(indexPath(wpath, i), "weight"), "must be at least 1");
+        }
         config.clusters.push_back({clusters[i].name(), clusters[i].weight()});
         config.total_weight += clusters[i].weight();
       }
-      if (config.total_weight == 0) return invalidAt(wpath, "the weights must not all be 0");
       break;
     }
     case TcpProxyProto::CLUSTER_SPECIFIER_NOT_SET:

@@ -187,12 +187,12 @@ TEST_CASE("tcp_proxy without stat_prefix is rejected", "[config]") {
         "required");
 }
 
-TEST_CASE("tcp_proxy weights that are all zero are rejected", "[config]") {
-  Built b =
-      build(goodWith("[{name: a, weight: 80}, {name: b, weight: 20}]", "[{name: a, weight: 0}]"));
+TEST_CASE("a tcp_proxy cluster weight of 0 is rejected, as Envoy does", "[config]") {
+  Built b = build(goodWith("{name: b, weight: 20}", "{name: b, weight: 0}"));
   REQUIRE_FALSE(b.status.ok());
-  CHECK_THAT(std::string(b.status.message()),
-             Catch::EndsWith("weighted_clusters.clusters: the weights must not all be 0"));
+  CHECK(std::string(b.status.message()) ==
+        "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.weighted_clusters."
+        "clusters[1].weight: must be at least 1");
 }
 
 TEST_CASE("an unsupported network filter is rejected by type", "[config]") {

@@ -184,23 +184,6 @@ TEST_CASE("upstream_cx_total counts each proxied connection", "[integration][tcp
   CHECK(remora->stat("cluster.backend.upstream_cx_connect_fail") == 0);
 }
 
-// Note: Envoy itself rejects a weight of 0 (ClusterWeight.weight is validated gte: 1); Remora
-// accepts it as "never pick this cluster".
-TEST_CASE("weighted_clusters with a 100/0 split sends every connection to the weighted cluster",
-          "[integration][tcp_proxy][weighted_clusters]") {
-  GreetingServer all("A"), none("N");
-  TcpProxySpec listener;
-  listener.weighted_clusters = {{"all", 100}, {"none", 0}};
-  auto remora = startRemora(bootstrapYaml(
-      {listener}, {staticCluster("all", {all.port()}), staticCluster("none", {none.port()})}));
-  uint16_t port = listenerPort(*remora);
-
-  std::string seen;
-  for (int i = 0; i < 20; ++i) seen += greetingThrough(port);
-  CHECK(seen == std::string(20, 'A'));
-  CHECK(none.acceptedConnections() == 0);
-}
-
 // Envoy requires every weight >= 1, so "all to one cluster" is a 10^7 : 1 split: the light cluster
 // would get one of 20 connections with probability 2e-6.
 TEST_CASE("weighted_clusters sends (practically) every connection to the overwhelming weight",
