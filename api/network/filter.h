@@ -10,7 +10,8 @@ class Dispatcher;
 }
 namespace remora::upstream {
 class WorkerClusters;
-}
+class Http1ConnPools;
+}  // namespace remora::upstream
 namespace remora::config {
 struct Snapshot;
 }
@@ -31,6 +32,8 @@ class WorkerContext {
   virtual ~WorkerContext() = default;
   virtual event::Dispatcher& dispatcher() = 0;
   virtual upstream::WorkerClusters& clusters() = 0;
+  // The worker's upstream HTTP/1.1 connections, kept across requests and config versions.
+  virtual upstream::Http1ConnPools& httpPools() = 0;
   virtual uint32_t workerIndex() const = 0;
   // The session has finished; it is destroyed on a later loop turn, never inside its callback.
   virtual void sessionDone(Session& session) = 0;

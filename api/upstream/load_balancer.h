@@ -23,6 +23,12 @@ class LoadBalancer {
   // Picks the host for one connection or request; nullptr when the cluster has no host to offer.
   // The host stays valid while the caller holds the cluster's host set.
   virtual const Host* chooseHost(const LoadBalancerContext* context) = 0;
+  // The router brackets each upstream request with these, on the balancer's worker, so policies
+  // that weigh load (LEAST_REQUEST) see this worker's requests in flight. `host` may come from a
+  // host set this balancer no longer serves (replaced mid-request): that is ignored. The caller
+  // holds the host's set until onRequestEnd, so its address is never reused meanwhile.
+  virtual void onRequestStart(const Host& host) {}
+  virtual void onRequestEnd(const Host& host) {}
 };
 
 }  // namespace remora::upstream

@@ -1,5 +1,7 @@
 #include "source/config/cluster_builder.h"
 
+#include <cmath>
+
 #include "google/protobuf/util/time_util.h"
 #include "source/config/address_builder.h"
 #include "source/config/field_path.h"
@@ -40,6 +42,52 @@ absl::StatusOr<std::shared_ptr<upstream::HostSet>> buildHosts(
   return set;
 }
 
+// lb_policy and its settings. Policies Remora lacks fall back to ROUND_ROBIN with a warning, so a
+// config written for Envoy still loads.
+absl::Status buildLbPolicy(const Cluster& proto, const std::string& path,
+                           upstream::Cluster& cluster, ParseReport& report) {
+  switch (proto.lb_policy()) {
+    case Cluster::ROUND_ROBIN:
+      cluster.lb_policy = upstream::LbPolicy::kRoundRobin;
+      return absl::OkStatus();
+    case Cluster::RANDOM:
+      cluster.lb_policy = upstream::LbPolicy::kRandom;
+      return absl::OkStatus();
+    case Cluster::LEAST_REQUEST:
+      break;
+    default:
+      report.warnings.push_back(
+          atPath(fieldPath(path, "lb_policy"),
+                 absl::StrCat(Cluster::LbPolicy_Name(proto.lb_policy()),
+                              " is not supported yet; ROUND_ROBIN is used instead")));
+      cluster.lb_policy = upstream::LbPolicy::kRoundRobin;
+      return absl::OkStatus();
+  }
+  cluster.lb_policy = upstream::LbPolicy::kLeastRequest;
+  if (!proto.has_least_request_lb_config()) return absl::OkStatus();
+  const auto& config = proto.least_request_lb_config();
+  const std::string config_path = fieldPath(path, "least_request_lb_config");
+  if (config.has_choice_count()) {
+    // Envoy's validation: at least two choices, or there is nothing to compare.
+    if (config.choice_count().value() < 2) {
+      return invalidAt(fieldPath(config_path, "choice_count"), "must be at least 2");
+    }
+    cluster.least_request.choice_count = config.choice_count().value();
+  }
+  if (config.has_active_request_bias()) {
+    const double bias = config.active_request_bias().default_value();
+    // Envoy accepts such a config and falls back to the default bias; so do we, but say so.
+    if (std::isnan(bias) || bias < 0.0) {
+      report.warnings.push_back(
+          atPath(fieldPath(fieldPath(config_path, "active_request_bias"), "default_value"),
+                 absl::StrCat("must be >= 0.0, got ", bias, "; 1.0 is used")));
+    } else {
+      cluster.least_request.active_request_bias = bias;
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<upstream::ClusterConstSharedPtr> buildCluster(const Cluster& proto,
@@ -76,17 +124,13 @@ absl::StatusOr<upstream::ClusterConstSharedPtr> buildCluster(const Cluster& prot
     }
     cluster->per_connection_buffer_limit_bytes = limit;
   }
-  if (proto.lb_policy() != Cluster::ROUND_ROBIN) {
-    report.warnings.push_back(
-        atPath(fieldPath(path, "lb_policy"),
-               absl::StrCat(Cluster::LbPolicy_Name(proto.lb_policy()),
-                            " is not supported yet; ROUND_ROBIN is used instead")));
-  }
+  if (absl::Status lb = buildLbPolicy(proto, path, *cluster, report); !lb.ok()) return lb;
 
   auto hosts = buildHosts(proto.load_assignment(), fieldPath(path, "load_assignment"));
   if (!hosts.ok()) return hosts.status();
   cluster->host_set = *std::move(hosts);
   cluster->stats = std::make_shared<upstream::ClusterStats>(store, cluster->name);
+  cluster->http_stats = std::make_shared<upstream::ClusterHttpStats>(store, cluster->name);
   cluster->stats->membership_total.set(static_cast<int64_t>(cluster->host_set->hosts.size()));
   return cluster;
 }

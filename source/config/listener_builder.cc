@@ -1,7 +1,9 @@
 #include "source/config/listener_builder.h"
 
+#include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "source/config/address_builder.h"
 #include "source/config/field_path.h"
+#include "source/http/conn_manager_builder.h"
 #include "source/tcp_proxy/tcp_proxy_builder.h"
 
 namespace remora::config {
@@ -19,7 +21,7 @@ std::string typeName(const google::protobuf::Any& any) {
 
 absl::StatusOr<FilterChainConfig> buildFilterChain(
     const envoy::config::listener::v3::FilterChain& proto, const std::string& path,
-    stats::Store& store) {
+    stats::Store& store, ParseReport& report) {
   FilterChainConfig chain;
   chain.name = proto.name();
   if (proto.has_transport_socket()) {
@@ -46,7 +48,16 @@ absl::StatusOr<FilterChainConfig> buildFilterChain(
       if (!factory.ok()) return factory.status();
       chain.terminal_filter = *std::move(factory);
     } else if (type == kHcmType) {
-      return invalidAt(tpath, "http_connection_manager is not supported yet in this version");
+      if (!last) {
+        return invalidAt(ipath, "http_connection_manager is a terminal filter and must be last");
+      }
+      envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager hcm;
+      if (!filter.typed_config().UnpackTo(&hcm)) {
+        return invalidAt(tpath, "cannot decode HttpConnectionManager");
+      }
+      auto factory = http::buildConnManager(hcm, tpath, store, report);
+      if (!factory.ok()) return factory.status();
+      chain.terminal_filter = *std::move(factory);
     } else {
       return invalidAt(tpath, absl::StrCat("unsupported network filter type '", type, "'"));
     }
@@ -84,7 +95,7 @@ absl::StatusOr<ListenerConfigConstSharedPtr> buildListener(
   }
   for (int i = 0; i < proto.filter_chains_size(); ++i) {
     auto chain = buildFilterChain(proto.filter_chains(i),
-                                  indexPath(fieldPath(path, "filter_chains"), i), store);
+                                  indexPath(fieldPath(path, "filter_chains"), i), store, report);
     if (!chain.ok()) return chain.status();
     listener->filter_chains.push_back(*std::move(chain));
   }

@@ -4,6 +4,7 @@
 #include "source/config/cluster_builder.h"
 #include "source/config/field_path.h"
 #include "source/config/listener_builder.h"
+#include "source/http/conn_manager.h"
 #include "source/tcp_proxy/tcp_proxy_config.h"
 
 namespace remora::config {
@@ -49,8 +50,23 @@ absl::StatusOr<SnapshotConstSharedPtr> buildStaticSnapshot(
       }
     }
     for (size_t c = 0; c < l.filter_chains.size(); ++c) {
-      const auto* tcp =
-          dynamic_cast<const tcp_proxy::TcpProxyFactory*>(l.filter_chains[c].terminal_filter.get());
+      const auto* filter = l.filter_chains[c].terminal_filter.get();
+      if (const auto* hcm = dynamic_cast<const http::ConnManagerFactory*>(filter)) {
+        if (!hcm->config().validate_clusters) continue;
+        for (const auto& name : hcm->config().route_table->referencedClusters()) {
+          if (snapshot->findCluster(name) != nullptr) continue;
+          // As Envoy with an inline route table (validate_clusters defaults to true).
+          return invalidAt(
+              fieldPath(
+                  indexPath(fieldPath(indexPath(fieldPath(path, "filter_chains"), c), "filters"),
+                            0),
+                  "typed_config.route_config"),
+              absl::StrCat("route refers to unknown cluster '", name,
+                           "' (set validate_clusters: false to allow it)"));
+        }
+        continue;
+      }
+      const auto* tcp = dynamic_cast<const tcp_proxy::TcpProxyFactory*>(filter);
       if (tcp == nullptr) continue;
       for (const auto& wc : tcp->config().clusters) {
         if (snapshot->findCluster(wc.name) == nullptr) {

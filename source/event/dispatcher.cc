@@ -40,10 +40,26 @@ Dispatcher::Dispatcher(std::string name) : name_(std::move(name)) {
   base_ = event_base_new();
   if (base_ == nullptr) throw std::runtime_error("event_base_new failed");
   post_event_ = event_new(base_, -1, 0, &Dispatcher::onPosted, this);
+  delete_event_ = event_new(
+      base_, -1, 0,
+      [](evutil_socket_t, short, void* arg) {
+        auto* self = static_cast<Dispatcher*>(arg);
+        // Destructors may defer more deletions; loop until none are left.
+        while (!self->to_delete_.empty()) {
+          std::vector<DeferredDeletablePtr> batch;
+          batch.swap(self->to_delete_);
+        }
+      },
+      this);
   thread_id_ = std::this_thread::get_id();
 }
 
 Dispatcher::~Dispatcher() {
+  while (!to_delete_.empty()) {
+    std::vector<DeferredDeletablePtr> batch;
+    batch.swap(to_delete_);
+  }
+  event_free(delete_event_);
   event_free(post_event_);
   event_base_free(base_);
 }
@@ -72,6 +88,12 @@ void Dispatcher::post(std::function<void()> cb) {
     posted_.push_back(std::move(cb));
   }
   if (first) event_active(post_event_, EV_READ, 0);
+}
+
+void Dispatcher::deferredDelete(DeferredDeletablePtr object) {
+  if (object == nullptr) return;
+  if (to_delete_.empty()) event_active(delete_event_, EV_READ, 0);
+  to_delete_.push_back(std::move(object));
 }
 
 void Dispatcher::onPosted(evutil_socket_t, short, void* arg) {

@@ -36,6 +36,14 @@ class Timer {
 };
 using TimerPtr = std::unique_ptr<Timer>;
 
+// Something whose destruction must wait until the current callback has unwound (a connection
+// that reported its own failure, a finished request).
+class DeferredDeletable {
+ public:
+  virtual ~DeferredDeletable() = default;
+};
+using DeferredDeletablePtr = std::unique_ptr<DeferredDeletable>;
+
 class Dispatcher {
  public:
   explicit Dispatcher(std::string name);
@@ -54,6 +62,9 @@ class Dispatcher {
   TimerPtr createTimer(std::function<void()> cb) {
     return std::make_unique<Timer>(*this, std::move(cb));
   }
+  // Owner thread only: destroys `object` on a later turn of the loop, never inside the current
+  // callback chain.
+  void deferredDelete(DeferredDeletablePtr object);
   event_base* base() { return base_; }
   const std::string& name() const { return name_; }
 
@@ -67,6 +78,8 @@ class Dispatcher {
   std::string name_;
   event_base* base_;
   ::event* post_event_;
+  ::event* delete_event_;
+  std::vector<DeferredDeletablePtr> to_delete_;
   std::mutex post_lock_;
   std::vector<std::function<void()>> posted_;
   std::atomic<std::thread::id> thread_id_{};

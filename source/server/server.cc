@@ -49,7 +49,7 @@ int Server::run() {
   }
   state_ = admin::ServerState::kInitializing;
   for (uint32_t i = 0; i < options_.concurrency; ++i) {
-    workers_.push_back(std::make_unique<Worker>(i));
+    workers_.push_back(std::make_unique<Worker>(i, store_.get()));
     workers_.back()->start();
   }
   // The snapshot goes out before the listeners so no worker ever accepts without a config.

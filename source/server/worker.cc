@@ -1,16 +1,25 @@
 #include "source/server/worker.h"
 
+#include <optional>
+
 #include "spdlog/spdlog.h"
 
 namespace remora::server {
 
-Worker::Worker(uint32_t index)
-    : index_(index), dispatcher_("worker_" + std::to_string(index)), clusters_(index) {}
+Worker::Worker(uint32_t index, stats::Store* store)
+    : index_(index),
+      store_(store),
+      dispatcher_("worker_" + std::to_string(index)),
+      clusters_(index) {}
 
 Worker::~Worker() { stop(); }
 
 void Worker::start() {
-  thread_ = std::thread([this] { dispatcher_.run(); });
+  thread_ = std::thread([this] {
+    std::optional<stats::ThreadShard> shard;
+    if (store_ != nullptr) shard.emplace(*store_);
+    dispatcher_.run();
+  });
 }
 
 void Worker::stop() {

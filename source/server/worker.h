@@ -18,13 +18,16 @@
 #include "source/event/dispatcher.h"
 #include "source/network/listen_socket.h"
 #include "source/server/listener_stats.h"
+#include "source/upstream/http1_conn_pool.h"
 #include "source/upstream/worker_clusters.h"
 
 namespace remora::server {
 
 class Worker : public network::WorkerContext {
  public:
-  explicit Worker(uint32_t index);
+  // `store`, when given, gets a stats shard for this worker's thread (increments without atomic
+  // read-modify-writes); without one, stats still count, through the shared shard.
+  explicit Worker(uint32_t index, stats::Store* store = nullptr);
   ~Worker() override;
 
   void start();
@@ -43,6 +46,7 @@ class Worker : public network::WorkerContext {
   // --- network::WorkerContext ----------------------------------------------------------------
   event::Dispatcher& dispatcher() override { return dispatcher_; }
   upstream::WorkerClusters& clusters() override { return clusters_; }
+  upstream::Http1ConnPools& httpPools() override { return http_pools_; }
   uint32_t workerIndex() const override { return index_; }
   void sessionDone(network::Session& session) override;
 
@@ -65,10 +69,12 @@ class Worker : public network::WorkerContext {
   void bindListenerConfigs();
 
   uint32_t index_;
+  stats::Store* store_;
   event::Dispatcher dispatcher_;
   std::thread thread_;
   config::SnapshotConstSharedPtr snapshot_;
   upstream::WorkerClusters clusters_;
+  upstream::Http1ConnPools http_pools_{dispatcher_};
   std::vector<std::unique_ptr<ActiveListener>> listeners_;
   absl::flat_hash_map<network::Session*, OwnedSession> sessions_;
   absl::flat_hash_set<network::Session*> pending_done_;

@@ -1,5 +1,7 @@
 #include "source/upstream/cluster.h"
 
+#include <functional>
+
 namespace remora::upstream {
 
 namespace {
@@ -7,6 +9,23 @@ std::string statName(const std::string& cluster, const char* stat) {
   return "cluster." + cluster + "." + stat;
 }
 }  // namespace
+
+bool HostSet::weightsEqual() const {
+  for (const Host& host : hosts) {
+    if (host.weight != hosts.front().weight) return false;
+  }
+  return true;
+}
+
+std::optional<size_t> HostSet::indexOf(const Host& host) const {
+  // std::less gives a total order even across unrelated objects, unlike a raw pointer '<'.
+  const Host* begin = hosts.data();
+  const Host* end = begin + hosts.size();
+  if (std::less<const Host*>()(&host, begin) || !std::less<const Host*>()(&host, end)) {
+    return std::nullopt;
+  }
+  return static_cast<size_t>(&host - begin);
+}
 
 ClusterStats::ClusterStats(stats::Store& store, const std::string& c)
     : upstream_cx_total(store.counter(statName(c, "upstream_cx_total"))),

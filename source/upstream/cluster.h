@@ -5,11 +5,13 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "source/network/address.h"
 #include "source/stats/store.h"
+#include "source/upstream/cluster_http_stats.h"
 
 namespace remora::upstream {
 
@@ -22,10 +24,24 @@ struct Host {
 // sees hosts vanish under it.
 struct HostSet {
   std::vector<Host> hosts;
+
+  // True when every host has the same weight (or there are none): balancers then skip weighting.
+  bool weightsEqual() const;
+  // The position of `host` if it is an element of this set (by identity, not by address), so a
+  // host from a replaced set is never mistaken for one of this set's.
+  std::optional<size_t> indexOf(const Host& host) const;
 };
 using HostSetConstSharedPtr = std::shared_ptr<const HostSet>;
 
-enum class LbPolicy { kRoundRobin };
+// The lb_policy values Remora implements; upstream::WorkerClusters picks the balancer by it.
+enum class LbPolicy { kRoundRobin, kLeastRequest, kRandom };
+
+// Cluster.least_request_lb_config, with Envoy's defaults.
+struct LeastRequestConfig {
+  uint32_t choice_count = 2;  // Hosts sampled per pick when all weights are equal.
+  // Exponent on (active requests + 1) dividing a host's weight when weights differ.
+  double active_request_bias = 1.0;
+};
 
 // Envoy's cluster.<name>.* stats that this cluster updates.
 struct ClusterStats {
@@ -46,8 +62,10 @@ struct Cluster {
   std::chrono::milliseconds connect_timeout{5000};
   uint32_t per_connection_buffer_limit_bytes = 1024 * 1024;
   LbPolicy lb_policy = LbPolicy::kRoundRobin;
+  LeastRequestConfig least_request;  // Meaningful for kLeastRequest only.
   HostSetConstSharedPtr host_set;
   std::shared_ptr<ClusterStats> stats;
+  std::shared_ptr<ClusterHttpStats> http_stats;  // upstream_rq_*, updated by the router.
 };
 using ClusterConstSharedPtr = std::shared_ptr<const Cluster>;
 

@@ -1,5 +1,5 @@
 // A worker's own state for the clusters of its current snapshot: one load balancer per cluster,
-// rebuilt only when that cluster's host set changes (by pointer), never shared across threads.
+// rebuilt only when that cluster's host set (by pointer) or policy changes; never shared.
 #pragma once
 
 #include <memory>
@@ -8,13 +8,16 @@
 #include "absl/container/flat_hash_map.h"
 #include "api/upstream/load_balancer.h"
 #include "source/upstream/cluster.h"
+#include "source/upstream/random.h"
 
 namespace remora::upstream {
 
 class WorkerClusters {
  public:
-  explicit WorkerClusters(uint32_t worker_index) : worker_index_(worker_index) {}
-  // The balancer for `cluster`, created or rebuilt when its host set differs from last time.
+  explicit WorkerClusters(uint32_t worker_index);
+  // The balancer for `cluster`, created or rebuilt when its host set or policy differs from last
+  // time. A rebuilt balancer starts with no requests in flight; ends of requests started on the
+  // old one are ignored (LoadBalancer::onRequestEnd).
   LoadBalancer& loadBalancer(const Cluster& cluster);
   // Drops state for clusters no longer in `is_live` (called after each snapshot swap).
   template <class Pred>
@@ -25,9 +28,14 @@ class WorkerClusters {
  private:
   struct State {
     HostSetConstSharedPtr hosts;
+    LbPolicy policy = LbPolicy::kRoundRobin;
+    LeastRequestConfig least_request;
     std::unique_ptr<LoadBalancer> lb;
   };
+  std::unique_ptr<LoadBalancer> makeLoadBalancer(const Cluster& cluster);
+
   uint32_t worker_index_;
+  FastRandom seeds_;  // One seed per balancer built, different on every worker and every run.
   absl::flat_hash_map<std::string, State> states_;
 };
 

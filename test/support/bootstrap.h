@@ -17,6 +17,7 @@ struct ClusterSpec {
   std::string connect_timeout = "1s";
   // The cluster's limit: bounds what is buffered towards the upstream (the upstream connection).
   std::optional<uint32_t> per_connection_buffer_limit_bytes;
+  std::vector<uint32_t> weights;  // load_balancing_weight per endpoint, when given.
 };
 
 // A ROUND_ROBIN cluster `name` with one endpoint per port and every other field at its default.
@@ -39,5 +40,23 @@ std::string bootstrapYaml(const std::vector<TcpProxySpec>& listeners,
 // a buffer limit, when given, is set on both the listener and the cluster.
 std::string tcpProxyBootstrap(const std::vector<uint16_t>& ports,
                               std::optional<uint32_t> per_connection_buffer_limit_bytes = {});
+
+// The `clusters:` section (STATIC clusters on 127.0.0.1) of static_resources.
+std::string clustersYaml(const std::vector<ClusterSpec>& clusters);
+
+struct HttpListenerSpec {
+  std::string listener = "ingress";
+  // The HttpConnectionManager's fields (no "@type"), as YAML starting at column 0.
+  std::string hcm_yaml;
+  std::optional<uint32_t> per_connection_buffer_limit_bytes;
+};
+// http_connection_manager listeners on 127.0.0.1:0 in front of `clusters`.
+std::string httpBootstrap(const std::vector<HttpListenerSpec>& listeners,
+                          const std::vector<ClusterSpec>& clusters);
+// An HCM with stat_prefix "ingress" and only the router, serving `route_config_yaml` (column 0);
+// `extra` (column 0) adds further HCM fields.
+std::string hcmYaml(const std::string& route_config_yaml, const std::string& extra = "");
+// A route table sending everything to `cluster`.
+std::string singleRouteConfig(const std::string& cluster);
 
 }  // namespace remora::testing

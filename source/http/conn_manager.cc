@@ -1,0 +1,713 @@
+#include "source/http/conn_manager.h"
+
+#include <sys/socket.h>
+
+#include <random>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "source/accesslog/access_log.h"
+#include "source/http/http1/encoder.h"
+#include "source/http/request_headers.h"
+
+namespace remora::http {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Hop-by-hop fields that describe one connection, not the message (RFC 9110 §7.6.1).
+void removeHopByHop(HeaderMap& headers, bool keep_upgrade) {
+  headers.remove("connection");
+  headers.remove("keep-alive");
+  headers.remove("proxy-connection");
+  headers.remove("transfer-encoding");
+  if (!keep_upgrade) headers.remove("upgrade");
+}
+
+void countResponse(const ConnManagerStats& stats, uint32_t status) {
+  switch (status / 100) {
+    case 1:
+      stats.downstream_rq_1xx.inc();
+      break;
+    case 2:
+      stats.downstream_rq_2xx.inc();
+      break;
+    case 3:
+      stats.downstream_rq_3xx.inc();
+      break;
+    case 4:
+      stats.downstream_rq_4xx.inc();
+      break;
+    case 5:
+      stats.downstream_rq_5xx.inc();
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// ActiveStream
+
+ActiveStream::ActiveStream(ConnManagerSession& session, HeaderMap&& headers,
+                           const http1::MessageHead& head)
+    : session_(session), request_headers_(std::move(headers)), head_(head) {
+  info_.start_time = std::chrono::system_clock::now();
+  info_.start_steady = Clock::now();
+  last_activity_ = info_.start_steady;
+  info_.protocol = head.version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
+  info_.downstream_direct_remote_address = session.peer_;
+  info_.downstream_remote_address = session.peer_;
+  info_.downstream_local_address = session.local_;
+  info_.request_headers = &request_headers_;
+  head_request_ = request_headers_.method() == "HEAD";
+  const auto& config = session.config_;
+  if (config.stream_idle_timeout.count() > 0) {
+    stream_idle_timer_ = worker().dispatcher().createTimer([this] { onStreamIdleTimer(); });
+    stream_idle_timer_->enable(config.stream_idle_timeout);
+  }
+  if (config.request_timeout.count() > 0) {
+    request_timer_ = worker().dispatcher().createTimer([this] { onRequestTimer(); });
+    request_timer_->enable(config.request_timeout);
+  }
+}
+
+ActiveStream::~ActiveStream() = default;
+
+network::WorkerContext& ActiveStream::worker() { return session_.worker_; }
+const config::Snapshot& ActiveStream::snapshot() { return *session_.snapshot_; }
+const router::RouteTable& ActiveStream::routeTable() { return *session_.config_.route_table; }
+uint32_t ActiveStream::bufferLimit() const { return session_.buffer_limit_; }
+
+const router::Route* ActiveStream::route() {
+  if (!route_resolved_) {
+    route_resolved_ = true;
+    route_ = session_.config_.route_table->route(request_headers_);
+    if (route_ != nullptr) info_.route_name = route_->name();
+  }
+  return route_;
+}
+
+void ActiveStream::decodeHeaders(bool end_stream) {
+  const auto& config = session_.config_;
+  config.stats->downstream_rq_total.inc();
+  config.stats->downstream_rq_http1_total.inc();
+  config.stats->downstream_rq_active.inc();
+  mutateRequestHeaders();
+
+  if (head_.version_minor == 0) {
+    if (!config.accept_http_10) {
+      session_.close_after_response_ = true;
+      sendLocalReply(426, "", "http1.codec_error{http/1.0 is not allowed}");
+      return;
+    }
+    if (request_headers_.authority().empty() && !config.default_host_for_http_10.empty()) {
+      request_headers_.set(":authority", config.default_host_for_http_10);
+    }
+  }
+  const absl::string_view path = request_headers_.path();
+  const bool is_connect = request_headers_.method() == "CONNECT";
+  if (!is_connect && (path.empty() || (path[0] != '/' && path != "*"))) {
+    config.stats->downstream_rq_non_relative_path.inc();
+    sendLocalReply(404, "", "absolute_path_rejected");
+    return;
+  }
+  if (head_.upgrade) {
+    std::string type =
+        is_connect ? "connect" : absl::AsciiStrToLower(request_headers_.getJoined("upgrade"));
+    if (!config.upgradeAllowed(type)) {
+      config.stats->downstream_rq_ws_on_non_ws_route.inc();
+      sendLocalReply(403, "", "upgrade_failed");
+      return;
+    }
+    config.stats->downstream_cx_upgrades_total.inc();
+  }
+  if (head_.expect_continue) {
+    // Unless configured to pass it on, answer 100 Continue ourselves so the client sends the
+    // body while the upstream is being chosen, as Envoy does.
+    if (!config.proxy_100_continue) {
+      request_headers_.remove("expect");
+      encode100Continue();
+    }
+  }
+  if (end_stream) onRequestComplete();
+  for (const auto& factory : config.filters) filters_.push_back(factory->create());
+  for (auto& f : filters_) f->setCallbacks(*this);
+  for (auto& f : filters_) {
+    if (f->decodeHeaders(request_headers_, end_stream) == FilterStatus::kStop || destroyed_) break;
+  }
+}
+
+void ActiveStream::decodeData(evbuffer* data, bool end_stream) {
+  last_activity_ = Clock::now();
+  info_.bytes_received += tunnel_ ? 0 : evbuffer_get_length(data);
+  if (end_stream) onRequestComplete();
+  for (auto& f : filters_) {
+    if (f->decodeData(data, end_stream) == FilterStatus::kStop || destroyed_) break;
+  }
+  // Whatever no filter took is dropped (a reply was already sent).
+  if (!destroyed_ && evbuffer_get_length(data) > 0) evbuffer_drain(data, evbuffer_get_length(data));
+}
+
+void ActiveStream::decodeTrailers(HeaderMap&& trailers) {
+  if (!session_.config_.enable_trailers) {
+    // As Envoy by default: HTTP/1 trailers end the body but are not forwarded.
+    evbuffer* empty = evbuffer_new();
+    decodeData(empty, true);
+    evbuffer_free(empty);
+    return;
+  }
+  onRequestComplete();
+  HeaderMap t = std::move(trailers);
+  for (auto& f : filters_) {
+    if (f->decodeTrailers(t) == FilterStatus::kStop || destroyed_) break;
+  }
+}
+
+void ActiveStream::onRequestComplete() {
+  if (request_complete_) return;
+  request_complete_ = true;
+  info_.last_downstream_rx_byte = Clock::now();
+  if (request_timer_) request_timer_->disable();
+}
+
+void ActiveStream::mutateRequestHeaders() {
+  const auto& config = session_.config_;
+  RequestHeaderContext ctx{config, session_.peer_};
+  applyDownstreamRequestHeaders(ctx, request_headers_, info_);
+}
+
+void ActiveStream::sendLocalReply(uint32_t status, absl::string_view body,
+                                  absl::string_view details) {
+  if (destroyed_) return;
+  info_.response_code_details = std::string(details);
+  if (response_started_) {
+    resetStream();
+    return;
+  }
+  if (!request_complete_) {
+    // The rest of this request will not be read; HTTP/1 cannot find the next one reliably.
+    session_.close_after_response_ = true;
+  }
+  HeaderMap headers;
+  headers.add(":status", absl::StrCat(status));
+  if (!body.empty()) {
+    headers.add("content-length", absl::StrCat(body.size()));
+    headers.add("content-type", "text/plain");
+  } else {
+    headers.add("content-length", "0");
+  }
+  if (body.empty() || head_request_) {
+    encodeHeaders(std::move(headers), true);
+    return;
+  }
+  encodeHeaders(std::move(headers), false);
+  if (destroyed_) return;
+  evbuffer* buf = evbuffer_new();
+  evbuffer_add(buf, body.data(), body.size());
+  encodeData(buf, true);
+  evbuffer_free(buf);
+}
+
+void ActiveStream::encode100Continue() {
+  evbuffer* out = evbuffer_new();
+  static constexpr absl::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+  evbuffer_add(out, kContinue.data(), kContinue.size());
+  session_.write(out);
+  evbuffer_free(out);
+}
+
+void ActiveStream::encodeHeaders(HeaderMap&& headers, bool end_stream) {
+  if (destroyed_ || response_started_) return;
+  const auto& config = session_.config_;
+  last_activity_ = Clock::now();
+  const int status = headers.status();
+  if (status >= 100 && status < 200 && status != 101) {
+    // An interim 1xx head from upstream: only a 100 the client asked for is passed on.
+    if (status == 100 && config.proxy_100_continue && head_.expect_continue) encode100Continue();
+    return;
+  }
+  response_started_ = true;
+  info_.response_code = status;
+  const bool upgrade = status == 101 || (head_.upgrade && request_headers_.method() == "CONNECT" &&
+                                         status >= 200 && status < 300);
+  const std::string* connection = headers.get("connection");
+  const bool upstream_upgrade = connection != nullptr && status == 101;
+  removeHopByHop(headers, upgrade);
+  switch (config.server_header_mode) {
+    case ServerHeaderMode::kOverwrite:
+      headers.set("server", config.server_name);
+      break;
+    case ServerHeaderMode::kAppendIfAbsent:
+      if (!headers.has("server")) headers.add("server", config.server_name);
+      break;
+    case ServerHeaderMode::kPassThrough:
+      break;
+  }
+  if (!config.via.empty()) {
+    const std::string* via = headers.get("via");
+    headers.set("via", via == nullptr ? config.via : absl::StrCat(*via, ", ", config.via));
+  }
+  if (config.always_set_request_id_in_response && !headers.has("x-request-id")) {
+    const std::string* id = request_headers_.get("x-request-id");
+    if (id != nullptr) headers.add("x-request-id", *id);
+  }
+
+  bool close = session_.close_after_response_ || !head_.keep_alive || session_.remote_eof_;
+  const bool bodiless = head_request_ || status == 204 || status == 304;
+  if (upgrade) {
+    if (upstream_upgrade) headers.set("connection", "upgrade");
+  } else if (bodiless) {
+    if (status == 204) headers.remove("content-length");
+  } else if (end_stream) {
+    if (!headers.has("content-length")) headers.add("content-length", "0");
+  } else if (headers.has("content-length")) {
+    // Framed by length as the upstream said.
+  } else if (head_.version_minor >= 1) {
+    headers.add("transfer-encoding", "chunked");
+    response_chunked_ = true;
+  } else {
+    // An HTTP/1.0 client cannot take chunks: the body ends when we close.
+    response_close_delimited_ = true;
+    close = true;
+  }
+  if (close && !upgrade) {
+    session_.close_after_response_ = true;
+    headers.add("connection", "close");
+  } else if (head_.version_minor == 0 && !upgrade) {
+    headers.add("connection", "keep-alive");
+  }
+  countResponse(*config.stats, status);
+
+  evbuffer* out = evbuffer_new();
+  http1::encodeResponseHead(headers, 1, out);
+  response_headers_ = std::move(headers);
+  info_.response_headers = &response_headers_;
+  session_.write(out);
+  evbuffer_free(out);
+  if (end_stream) finishResponse();
+}
+
+void ActiveStream::encodeData(evbuffer* data, bool end_stream) {
+  if (destroyed_ || response_complete_) {
+    evbuffer_drain(data, evbuffer_get_length(data));
+    return;
+  }
+  last_activity_ = Clock::now();
+  const size_t len = evbuffer_get_length(data);
+  if (tunnel_) {
+    info_.bytes_sent += len;
+    if (len > 0) session_.write(data);
+    if (end_stream) session_.conn_->shutdownWrite();
+    return;
+  }
+  if (head_request_ || info_.response_code == 204 || info_.response_code == 304) {
+    evbuffer_drain(data, len);
+  } else {
+    info_.bytes_sent += len;
+    evbuffer* out = evbuffer_new();
+    if (response_chunked_) {
+      if (len > 0) http1::encodeChunk(data, out);
+      if (end_stream) http1::encodeLastChunk(nullptr, out);
+    } else {
+      evbuffer_add_buffer(out, data);
+    }
+    session_.write(out);
+    evbuffer_free(out);
+  }
+  if (end_stream) finishResponse();
+}
+
+void ActiveStream::encodeTrailers(HeaderMap&& trailers) {
+  if (destroyed_ || response_complete_) return;
+  response_trailers_ = std::move(trailers);
+  info_.response_trailers = &response_trailers_;
+  if (response_chunked_) {
+    evbuffer* out = evbuffer_new();
+    http1::encodeLastChunk(session_.config_.enable_trailers ? &response_trailers_ : nullptr, out);
+    session_.write(out);
+    evbuffer_free(out);
+  }
+  finishResponse();
+}
+
+void ActiveStream::finishResponse() {
+  response_complete_ = true;
+  info_.last_downstream_tx_byte = Clock::now();
+  if (!request_complete_) session_.close_after_response_ = true;
+  session_.streamDone();
+}
+
+void ActiveStream::switchToTunnel() {
+  tunnel_ = true;
+  if (stream_idle_timer_) stream_idle_timer_->disable();
+  session_.config_.stats->downstream_cx_upgrades_active.inc();
+  session_.scheduleProcessInput();
+}
+
+void ActiveStream::resetStream() {
+  if (destroyed_) return;
+  session_.config_.stats->downstream_rq_tx_reset.inc();
+  session_.finish();
+}
+
+void ActiveStream::readDisableDownstream(bool disable) {
+  session_.read_disabled_by_stream_ = disable;
+  if (!session_.done_ && !session_.closing_) session_.conn_->readEnable(!disable);
+}
+
+void ActiveStream::onStreamIdleTimer() {
+  const auto idle = session_.config_.stream_idle_timeout;
+  const auto since = Clock::now() - last_activity_;
+  if (since < idle) {
+    stream_idle_timer_->enable(std::chrono::duration_cast<std::chrono::milliseconds>(idle - since) +
+                               std::chrono::milliseconds(1));
+    return;
+  }
+  session_.config_.stats->downstream_rq_idle_timeout.inc();
+  info_.setFlag(kStreamIdleTimeout);
+  sendLocalReply(408, "stream timeout", "stream_idle_timeout");
+}
+
+void ActiveStream::onRequestTimer() {
+  if (request_complete_) return;
+  session_.config_.stats->downstream_rq_timeout.inc();
+  sendLocalReply(408, "request timeout", "request_overall_timeout");
+}
+
+void ActiveStream::log() {
+  for (const auto& log : session_.config_.access_logs) log->log(info_);
+}
+
+// ---------------------------------------------------------------------------------------------
+// ConnManagerSession
+
+ConnManagerSession::ConnManagerSession(network::WorkerContext& worker,
+                                       const ConnManagerConfig& config,
+                                       config::SnapshotConstSharedPtr snapshot,
+                                       const network::Address& peer, uint32_t buffer_limit)
+    : worker_(worker),
+      config_(config),
+      snapshot_(std::move(snapshot)),
+      peer_(peer),
+      buffer_limit_(buffer_limit),
+      parser_(http1::MessageType::kRequest, *this, config.limits),
+      pending_body_(evbuffer_new()) {}
+
+ConnManagerSession::~ConnManagerSession() {
+  if (stream_) {
+    stream_->destroyed_ = true;
+    for (auto& f : stream_->filters_) f->onDestroy();
+  }
+  evbuffer_free(pending_body_);
+}
+
+void ConnManagerSession::start(network::SocketFd fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  if (getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+    local_ = network::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+  }
+  config_.stats->downstream_cx_total.inc();
+  config_.stats->downstream_cx_http1_total.inc();
+  config_.stats->downstream_cx_active.inc();
+  conn_ = std::make_unique<network::Connection>(worker_.dispatcher(), std::move(fd),
+                                                static_cast<network::ConnectionCallbacks&>(*this));
+  conn_->setBufferLimit(buffer_limit_);
+  process_timer_ = worker_.dispatcher().createTimer([this] { processInput(); });
+  last_activity_ = Clock::now();
+  if (config_.idle_timeout.count() > 0) {
+    idle_timer_ = worker_.dispatcher().createTimer([this] { onIdleTimer(); });
+    idle_timer_->enable(config_.idle_timeout);
+  }
+  if (config_.request_headers_timeout.count() > 0) {
+    headers_timer_ = worker_.dispatcher().createTimer([this] { onHeadersTimer(); });
+  }
+  conn_->readEnable(true);
+}
+
+void ConnManagerSession::write(evbuffer* data) {
+  if (done_ || conn_->closed()) {
+    evbuffer_drain(data, evbuffer_get_length(data));
+    return;
+  }
+  config_.stats->downstream_cx_tx_bytes_total.inc(evbuffer_get_length(data));
+  conn_->write(data);
+}
+
+void ConnManagerSession::onData(network::Connection&) {
+  last_activity_ = Clock::now();
+  processInput();
+}
+
+void ConnManagerSession::scheduleProcessInput() {
+  if (!done_) process_timer_->enable(std::chrono::milliseconds(0));
+}
+
+void ConnManagerSession::processInput() {
+  evbuffer* in = conn_->input();
+  while (!done_ && !closing_) {
+    const size_t len = evbuffer_get_length(in);
+    if (stream_ != nullptr && stream_->tunnel_) {
+      if (len > 0) {
+        config_.stats->downstream_cx_rx_bytes_total.inc(len);
+        stream_->decodeData(in, false);
+      }
+      return;
+    }
+    if (stream_ != nullptr && stream_->request_complete_) {
+      // A pipelined request waits for the response before this one; bound what we hold.
+      if (len > buffer_limit_ && !read_disabled_pipeline_) {
+        read_disabled_pipeline_ = true;
+        conn_->readEnable(false);
+      }
+      return;
+    }
+    if (len == 0) return;
+    if (stream_ == nullptr && headers_timer_ && !headers_timer_->enabled() && parser_.idle()) {
+      headers_timer_->enable(config_.request_headers_timeout);
+    }
+    if (idle_timer_ && stream_ == nullptr) idle_timer_->disable();
+
+    evbuffer_iovec vec;
+    evbuffer_peek(in, -1, nullptr, &vec, 1);
+    size_t consumed = parser_.execute(static_cast<const char*>(vec.iov_base), vec.iov_len);
+    if (consumed == 0 && !parser_.hasError() && vec.iov_len < len) {
+      // The head spans buffer chains: make it contiguous, bounded by the head limit.
+      const size_t want = std::min<size_t>(len, config_.limits.max_headers_bytes + 1024);
+      const char* p = reinterpret_cast<const char*>(evbuffer_pullup(in, want));
+      consumed = parser_.execute(p, want);
+    }
+    evbuffer_drain(in, consumed);
+    config_.stats->downstream_cx_rx_bytes_total.inc(consumed);
+    if (parser_.hasError()) {
+      onProtocolError();
+      return;
+    }
+
+    const bool complete = message_complete_;
+    message_complete_ = false;
+    if (have_headers_) {
+      have_headers_ = false;
+      if (headers_timer_) headers_timer_->disable();
+      ++requests_;
+      stream_ = std::make_unique<ActiveStream>(*this, std::move(pending_headers_), pending_head_);
+      pending_headers_.clear();
+      ActiveStream* s = stream_.get();
+      const bool headers_only =
+          complete && evbuffer_get_length(pending_body_) == 0 && !have_trailers_;
+      s->decodeHeaders(headers_only);
+      if (stream_.get() != s || done_ || headers_only) continue;
+    }
+    if (stream_ == nullptr) {
+      // Body bytes for a request already answered and gone: drop them.
+      evbuffer_drain(pending_body_, evbuffer_get_length(pending_body_));
+      if (consumed == 0) return;
+      continue;
+    }
+    ActiveStream* s = stream_.get();
+    if (evbuffer_get_length(pending_body_) > 0 || (complete && !have_trailers_)) {
+      s->decodeData(pending_body_, complete && !have_trailers_);
+      if (stream_.get() != s || done_) continue;
+    }
+    if (have_trailers_) {
+      have_trailers_ = false;
+      s->decodeTrailers(std::move(pending_trailers_));
+      pending_trailers_.clear();
+      if (stream_.get() != s || done_) continue;
+    }
+    if (consumed == 0) return;
+  }
+}
+
+void ConnManagerSession::onHeaders(HeaderMap&& headers, const http1::MessageHead& head) {
+  pending_headers_ = std::move(headers);
+  pending_head_ = head;
+  have_headers_ = true;
+}
+
+void ConnManagerSession::onBody(absl::string_view data) {
+  evbuffer_add(pending_body_, data.data(), data.size());
+}
+
+void ConnManagerSession::onTrailers(HeaderMap&& trailers) {
+  pending_trailers_ = std::move(trailers);
+  have_trailers_ = true;
+}
+
+void ConnManagerSession::onMessageComplete() { message_complete_ = true; }
+
+void ConnManagerSession::onProtocolError() {
+  config_.stats->downstream_cx_protocol_error.inc();
+  const auto& err = parser_.error();
+  if (err.status == 413) config_.stats->downstream_rq_too_large.inc();
+  if (stream_ != nullptr) {
+    stream_->info_.setFlag(kDownstreamProtocolError);
+    close_after_response_ = true;
+    stream_->sendLocalReply(err.status, http1::reasonPhrase(err.status), err.details);
+    return;
+  }
+  sendErrorAndClose(err.status, err.details);
+}
+
+void ConnManagerSession::sendErrorAndClose(int status, absl::string_view details) {
+  // A request we could not even frame still gets a stream, so it is counted and logged.
+  HeaderMap headers;
+  headers.add(":method", "-");
+  headers.add(":path", "-");
+  http1::MessageHead head;
+  head.keep_alive = false;
+  stream_ = std::make_unique<ActiveStream>(*this, std::move(headers), head);
+  stream_->request_complete_ = true;
+  stream_->info_.setFlag(kDownstreamProtocolError);
+  config_.stats->downstream_rq_total.inc();
+  config_.stats->downstream_rq_active.inc();
+  close_after_response_ = true;
+  stream_->sendLocalReply(status, http1::reasonPhrase(status), details);
+}
+
+void ConnManagerSession::streamDone() {
+  std::unique_ptr<ActiveStream> stream = std::move(stream_);
+  stream->destroyed_ = true;
+  for (auto& f : stream->filters_) f->onDestroy();
+  if (stream->tunnel_) config_.stats->downstream_cx_upgrades_active.dec();
+  config_.stats->downstream_rq_active.dec();
+  config_.stats->downstream_rq_completed.inc();
+  stream->log();
+  stream->info_.request_headers = nullptr;
+  worker_.dispatcher().deferredDelete(std::move(stream));
+  if (close_after_response_ || remote_eof_) {
+    closeConnection(true);
+    return;
+  }
+  parser_.reset();
+  last_activity_ = Clock::now();
+  if (read_disabled_pipeline_ || read_disabled_by_stream_) {
+    read_disabled_pipeline_ = read_disabled_by_stream_ = false;
+    conn_->readEnable(true);
+  }
+  if (idle_timer_) idle_timer_->enable(config_.idle_timeout);
+  scheduleProcessInput();
+}
+
+void ConnManagerSession::closeConnection(bool flush) {
+  if (done_ || closing_) return;
+  if (!flush) {
+    finish();
+    return;
+  }
+  closing_ = true;
+  conn_->shutdownWrite();
+}
+
+void ConnManagerSession::finish() {
+  if (done_) return;
+  done_ = true;
+  if (stream_ != nullptr) {
+    std::unique_ptr<ActiveStream> stream = std::move(stream_);
+    stream->destroyed_ = true;
+    for (auto& f : stream->filters_) f->onDestroy();
+    if (!stream->response_complete_) {
+      if (stream->info_.response_code == 0 || stream->response_started_) {
+        stream->info_.setFlag(kDownstreamConnectionTermination);
+      }
+      config_.stats->downstream_rq_rx_reset.inc();
+    }
+    if (stream->tunnel_) config_.stats->downstream_cx_upgrades_active.dec();
+    config_.stats->downstream_rq_active.dec();
+    stream->log();
+    stream->info_.request_headers = nullptr;
+    worker_.dispatcher().deferredDelete(std::move(stream));
+  }
+  config_.stats->downstream_cx_active.dec();
+  if (idle_timer_) idle_timer_->disable();
+  if (headers_timer_) headers_timer_->disable();
+  process_timer_->disable();
+  conn_->discardPendingInput();
+  conn_->close();
+  worker_.sessionDone(*this);
+}
+
+void ConnManagerSession::onEvent(network::Connection&, network::ConnectionEvent event) {
+  using network::ConnectionEvent;
+  switch (event) {
+    case ConnectionEvent::kRemoteEof:
+      remote_eof_ = true;
+      if (stream_ != nullptr && stream_->tunnel_) {
+        evbuffer* empty = evbuffer_new();
+        stream_->decodeData(empty, true);
+        evbuffer_free(empty);
+        return;
+      }
+      if (stream_ == nullptr) {
+        closeConnection(true);
+        return;
+      }
+      if (!stream_->request_complete_) {
+        // The client went away mid-request.
+        finish();
+        return;
+      }
+      // The request is whole: let its response finish, then close.
+      return;
+    case ConnectionEvent::kError:
+      finish();
+      return;
+    case ConnectionEvent::kWriteShutdown:
+      if (stream_ == nullptr || closing_) finish();
+      return;
+    default:
+      return;
+  }
+}
+
+void ConnManagerSession::onAboveWriteBufferHighWatermark(network::Connection&) {
+  above_watermark_ = true;
+  if (stream_ != nullptr) {
+    for (auto& f : stream_->filters_) f->onDownstreamAboveWriteBufferHighWatermark();
+  }
+}
+
+void ConnManagerSession::onBelowWriteBufferLowWatermark(network::Connection&) {
+  above_watermark_ = false;
+  if (stream_ != nullptr) {
+    for (auto& f : stream_->filters_) f->onDownstreamBelowWriteBufferLowWatermark();
+  }
+}
+
+void ConnManagerSession::onIdleTimer() {
+  if (stream_ != nullptr || done_) return;
+  const auto since = Clock::now() - last_activity_;
+  if (since < config_.idle_timeout) {
+    idle_timer_->enable(
+        std::chrono::duration_cast<std::chrono::milliseconds>(config_.idle_timeout - since) +
+        std::chrono::milliseconds(1));
+    return;
+  }
+  config_.stats->downstream_cx_idle_timeout.inc();
+  closeConnection(true);
+}
+
+void ConnManagerSession::onHeadersTimer() {
+  if (stream_ != nullptr || done_) return;
+  config_.stats->downstream_rq_header_timeout.inc();
+  // As Envoy: a client too slow to send its headers is disconnected without a response.
+  closeConnection(false);
+}
+
+std::unique_ptr<network::Session> ConnManagerFactory::createSession(
+    network::WorkerContext& worker, network::SocketFd fd, const network::Address& peer,
+    config::SnapshotConstSharedPtr snapshot, uint32_t buffer_limit) const {
+  auto session = std::make_unique<ConnManagerSession>(worker, *config_, std::move(snapshot), peer,
+                                                      buffer_limit);
+  session->start(std::move(fd));
+  return session;
+}
+
+}  // namespace remora::http

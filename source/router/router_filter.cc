@@ -1,0 +1,481 @@
+#include "source/router/router_filter.h"
+
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "source/config/snapshot.h"
+#include "source/http/stream_info.h"
+#include "source/router/route_table.h"
+#include "source/upstream/cluster_http_stats.h"
+#include "source/upstream/http1_conn_pool.h"
+#include "source/upstream/worker_clusters.h"
+
+namespace remora::router {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using http::http1::UpstreamFailure;
+
+std::mt19937_64& threadRng() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return rng;
+}
+
+// Copies (not moves) `from` onto the end of `to`: the original stays for a replay.
+void copyBuffer(evbuffer* from, evbuffer* to) {
+  const int n = evbuffer_peek(from, -1, nullptr, nullptr, 0);
+  if (n <= 0) return;
+  std::vector<evbuffer_iovec> vec(n);
+  evbuffer_peek(from, -1, nullptr, vec.data(), n);
+  for (const auto& v : vec) evbuffer_add(to, v.iov_base, v.iov_len);
+}
+
+constexpr absl::string_view kResetBeforeHeaders =
+    "upstream connect error or disconnect/reset before headers. reset reason: ";
+
+}  // namespace
+
+RouterFilter::RouterFilter(const RouterConfig& config)
+    : config_(config), pending_(evbuffer_new()), retained_(evbuffer_new()) {}
+
+RouterFilter::~RouterFilter() {
+  onDestroy();
+  evbuffer_free(pending_);
+  evbuffer_free(retained_);
+}
+
+http::FilterStatus RouterFilter::decodeHeaders(http::HeaderMap& headers, bool end_stream) {
+  request_headers_ = &headers;
+  http::StreamInfo& info = callbacks_->streamInfo();
+  route_ = callbacks_->route();
+  if (route_ == nullptr) {
+    info.setFlag(http::kNoRouteFound);
+    callbacks_->sendLocalReply(404, "", "route_not_found");
+    return http::FilterStatus::kStop;
+  }
+  if (const DirectResponse* direct = route_->directResponse()) {
+    sendDirectResponse(*direct);
+    return http::FilterStatus::kStop;
+  }
+  if (route_->isRedirect()) {
+    sendRedirect();
+    return http::FilterStatus::kStop;
+  }
+  const std::string cluster_name = route_->clusterName(headers, threadRng()());
+  cluster_ = callbacks_->snapshot().findCluster(cluster_name);
+  info.upstream_cluster = cluster_name;
+  if (cluster_ == nullptr) {
+    info.setFlag(http::kNoClusterFound);
+    callbacks_->sendLocalReply(route_->clusterNotFoundStatus(), "", "cluster_not_found");
+    return http::FilterStatus::kStop;
+  }
+
+  // Mutations first, so that %REQ(:path)% sees the path as the client sent it.
+  applyRequestHeaderMutations(*route_, callbacks_->routeTable(), headers, info);
+  route_->rewriteRequest(headers);
+  if (config_.suppress_envoy_headers) headers.remove("x-envoy-original-path");
+  timeout_ = route_->timeout();
+  if (!config_.suppress_envoy_headers && timeout_.count() > 0) {
+    headers.set("x-envoy-expected-rq-timeout-ms", absl::StrCat(timeout_.count()));
+  }
+  retry_state_.emplace(route_->retryPolicy(), threadRng()());
+  body_expected_ = !end_stream;
+  global_timer_ = callbacks_->worker().dispatcher().createTimer([this] { onGlobalTimeout(); });
+  per_try_timer_ = callbacks_->worker().dispatcher().createTimer([this] { onPerTryTimeout(); });
+  retry_timer_ = callbacks_->worker().dispatcher().createTimer([this] { startAttempt(); });
+  if (end_stream) onRequestComplete();
+  startAttempt();
+  return http::FilterStatus::kStop;
+}
+
+void RouterFilter::sendRedirect() {
+  http::HeaderMap response;
+  response.add(":status", absl::StrCat(route_->redirectStatus()));
+  response.add("location", route_->redirectLocation(*request_headers_));
+  response.add("content-length", "0");
+  http::StreamInfo& info = callbacks_->streamInfo();
+  info.response_code_details = "direct_response";
+  info.response_headers = &response;
+  applyResponseHeaderMutations(*route_, callbacks_->routeTable(), response, info);
+  info.response_headers = nullptr;
+  callbacks_->encodeHeaders(std::move(response), true);
+}
+
+void RouterFilter::sendDirectResponse(const DirectResponse& direct) {
+  http::HeaderMap response;
+  response.add(":status", absl::StrCat(direct.status));
+  response.add("content-length", absl::StrCat(direct.body.size()));
+  if (!direct.body.empty()) response.add("content-type", "text/plain");
+  http::StreamInfo& info = callbacks_->streamInfo();
+  info.response_code_details = "direct_response";
+  info.response_headers = &response;
+  applyResponseHeaderMutations(*route_, callbacks_->routeTable(), response, info);
+  info.response_headers = nullptr;
+  if (direct.body.empty()) {
+    callbacks_->encodeHeaders(std::move(response), true);
+    return;
+  }
+  callbacks_->encodeHeaders(std::move(response), false);
+  if (done_) return;
+  evbuffer* body = evbuffer_new();
+  evbuffer_add(body, direct.body.data(), direct.body.size());
+  callbacks_->encodeData(body, true);
+  evbuffer_free(body);
+}
+
+void RouterFilter::onRequestComplete() {
+  if (request_complete_) return;
+  request_complete_ = true;
+  // Envoy's route timeout runs from the end of the request to the end of the response.
+  if (timeout_.count() > 0 && !tunnel_) global_timer_->enable(timeout_);
+}
+
+http::FilterStatus RouterFilter::decodeData(evbuffer* data, bool end_stream) {
+  if (done_) return http::FilterStatus::kStop;
+  if (tunnel_) {
+    if (upstream_ != nullptr) {
+      if (evbuffer_get_length(data) > 0) upstream_->encodeRaw(data);
+      if (end_stream) upstream_->shutdownWrite();
+    }
+    return http::FilterStatus::kStop;
+  }
+  evbuffer_add_buffer(pending_, data);
+  if (end_stream) onRequestComplete();
+  flushPending();
+  return http::FilterStatus::kStop;
+}
+
+http::FilterStatus RouterFilter::decodeTrailers(http::HeaderMap& trailers) {
+  request_trailers_ = std::make_unique<http::HeaderMap>(trailers);
+  onRequestComplete();
+  flushPending();
+  return http::FilterStatus::kStop;
+}
+
+void RouterFilter::flushPending() {
+  if (upstream_ == nullptr || !request_sent_) {
+    // Not connected yet: hold the body, but no more than the buffer limit.
+    if (evbuffer_get_length(pending_) > callbacks_->bufferLimit() && !downstream_blocked_) {
+      downstream_blocked_ = true;
+      callbacks_->readDisableDownstream(true);
+    }
+    return;
+  }
+  if (buffering_) {
+    if (evbuffer_get_length(retained_) + evbuffer_get_length(pending_) >
+        callbacks_->bufferLimit()) {
+      // Too big to keep for a replay: this request will not be retried.
+      buffering_ = false;
+      evbuffer_drain(retained_, evbuffer_get_length(retained_));
+    } else {
+      copyBuffer(pending_, retained_);
+    }
+  }
+  const bool end = request_complete_ && request_trailers_ == nullptr;
+  if (evbuffer_get_length(pending_) > 0 || end) {
+    callbacks_->streamInfo().upstream_bytes_sent += evbuffer_get_length(pending_);
+    upstream_->encodeData(pending_, end);
+  }
+  if (request_complete_ && request_trailers_ != nullptr)
+    upstream_->encodeTrailers(*request_trailers_);
+  if (downstream_blocked_ && !upstream_->aboveWriteLimit()) {
+    downstream_blocked_ = false;
+    callbacks_->readDisableDownstream(false);
+  }
+}
+
+void RouterFilter::startAttempt() {
+  if (done_) return;
+  http::StreamInfo& info = callbacks_->streamInfo();
+  lb_ = &callbacks_->worker().clusters().loadBalancer(*cluster_);
+  host_ = lb_->chooseHost(this);
+  if (host_ == nullptr) {
+    if (cluster_->stats) cluster_->stats->upstream_cx_none_healthy.inc();
+    info.setFlag(http::kNoHealthyUpstream);
+    callbacks_->sendLocalReply(503, "no healthy upstream", "no_healthy_upstream");
+    return;
+  }
+  lb_->onRequestStart(*host_);
+  info.upstream_host = host_->address;
+  ++info.attempt_count;
+  if (cluster_->http_stats) {
+    cluster_->http_stats->upstream_rq_total.inc();
+    cluster_->http_stats->upstream_rq_active.inc();
+  }
+  attempt_start_ = Clock::now();
+  request_sent_ = false;
+  auto& pool = callbacks_->worker().httpPools().pool(*cluster_, *host_);
+  bool reused = false;
+  upstream_ = pool.acquire(*cluster_, this, &reused);
+  const RetryPolicy* policy = route_->retryPolicy();
+  if (policy != nullptr && policy->per_try_timeout.count() > 0) {
+    per_try_timer_->enable(policy->per_try_timeout);
+  }
+  if (reused) sendRequest();
+}
+
+void RouterFilter::onConnected(http::http1::ClientConnection&) {
+  if (cluster_->http_stats) cluster_->http_stats->upstream_cx_http1_total.inc();
+  sendRequest();
+}
+
+void RouterFilter::sendRequest() {
+  http::StreamInfo& info = callbacks_->streamInfo();
+  http::HeaderMap headers = *request_headers_;
+  if (route_->autoHostRewrite()) headers.set(":authority", host_->address.asString());
+  const bool chunked = body_expected_ && !headers.has("content-length");
+  const bool replay = evbuffer_get_length(retained_) > 0;
+  const bool headers_only = !body_expected_ && request_complete_;
+  if (!info.first_upstream_tx_byte) info.first_upstream_tx_byte = Clock::now();
+  upstream_->encodeHeaders(headers, chunked, headers_only, headers.method());
+  request_sent_ = true;
+  if (replay) {
+    // A retry: send again what the previous attempt was sent.
+    evbuffer* copy = evbuffer_new();
+    copyBuffer(retained_, copy);
+    const bool end = request_complete_ && evbuffer_get_length(pending_) == 0 && !request_trailers_;
+    upstream_->encodeData(copy, end);
+    evbuffer_free(copy);
+    if (end) return;
+  }
+  if (!headers_only) flushPending();
+}
+
+void RouterFilter::onResponseHeaders(http::HeaderMap&& headers,
+                                     const http::http1::MessageHead& head) {
+  http::StreamInfo& info = callbacks_->streamInfo();
+  const uint32_t status = headers.status();
+  if (!info.first_upstream_rx_byte) info.first_upstream_rx_byte = Clock::now();
+  if (status >= 100 && status < 200 && status != 101) {
+    callbacks_->encodeHeaders(std::move(headers), false);
+    return;
+  }
+  per_try_timer_->disable();
+  if (cluster_->http_stats) cluster_->http_stats->countResponse(status);
+  if (!response_started_ && retryAllowed() && retry_state_->shouldRetryStatus(status)) {
+    endAttempt(false);
+    scheduleRetry();
+    return;
+  }
+  if (retry_state_ && retry_state_->exhausted()) info.setFlag(http::kUpstreamRetryLimitExceeded);
+  if (info.attempt_count > 1 && cluster_->http_stats) {
+    cluster_->http_stats->upstream_rq_retry_success.inc();
+  }
+  response_started_ = true;
+  info.response_code_details = "via_upstream";
+  if (!config_.suppress_envoy_headers) {
+    const auto took =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - attempt_start_);
+    headers.set("x-envoy-upstream-service-time", absl::StrCat(took.count()));
+  }
+  info.response_headers = &headers;
+  applyResponseHeaderMutations(*route_, callbacks_->routeTable(), headers, info);
+  info.response_headers = nullptr;
+  const bool upgrade = head.upgrade;
+  callbacks_->encodeHeaders(std::move(headers), false);
+  if (done_) return;
+  if (upgrade) {
+    tunnel_ = true;
+    global_timer_->disable();
+    upstream_->switchToTunnel();
+    callbacks_->switchToTunnel();
+  }
+}
+
+void RouterFilter::onResponseData(evbuffer* data) {
+  if (done_) return;
+  callbacks_->streamInfo().upstream_bytes_received += evbuffer_get_length(data);
+  callbacks_->encodeData(data, false);
+}
+
+void RouterFilter::onResponseTrailers(http::HeaderMap&& trailers) {
+  // Sent on completion, after the connection is back in the pool.
+  if (!done_) response_trailers_ = std::make_unique<http::HeaderMap>(std::move(trailers));
+}
+
+void RouterFilter::onResponseComplete() {
+  if (done_) return;
+  if (tunnel_) {
+    // The server ended its side of the tunnel.
+    evbuffer* empty = evbuffer_new();
+    callbacks_->encodeData(empty, true);
+    evbuffer_free(empty);
+    return;
+  }
+  if (cluster_->http_stats) cluster_->http_stats->upstream_rq_completed.inc();
+  endAttempt(true);
+  if (response_trailers_ != nullptr) {
+    callbacks_->encodeTrailers(std::move(*response_trailers_));
+    return;
+  }
+  evbuffer* empty = evbuffer_new();
+  callbacks_->encodeData(empty, true);
+  evbuffer_free(empty);
+}
+
+void RouterFilter::endAttempt(bool reuse) {
+  per_try_timer_->disable();
+  if (host_ != nullptr && lb_ != nullptr) {
+    lb_->onRequestEnd(*host_);
+    if (cluster_->http_stats) cluster_->http_stats->upstream_rq_active.dec();
+  }
+  lb_ = nullptr;
+  host_ = nullptr;
+  if (upstream_ == nullptr) return;
+  auto& dispatcher = callbacks_->worker().dispatcher();
+  if (reuse && upstream_->reusable()) {
+    const network::Address addr = upstream_->address();
+    // Find the pool by the connection's host: the one it came from.
+    upstream::Host h;
+    h.address = addr;
+    callbacks_->worker().httpPools().pool(*cluster_, h).release(std::move(upstream_));
+    return;
+  }
+  upstream_->close();
+  dispatcher.deferredDelete(std::move(upstream_));
+}
+
+bool RouterFilter::retryAllowed() const {
+  // A body that outgrew the buffer cannot be sent again; a tunnel is never replayed.
+  return retry_state_.has_value() && buffering_ && !tunnel_ && !response_started_;
+}
+
+void RouterFilter::scheduleRetry() {
+  if (cluster_->http_stats) cluster_->http_stats->upstream_rq_retry.inc();
+  evbuffer_drain(pending_, 0);
+  retry_timer_->enable(retry_state_->nextBackoff());
+}
+
+void RouterFilter::failBeforeResponse(uint32_t status, absl::string_view body,
+                                      absl::string_view details, uint32_t flag, bool retriable) {
+  http::StreamInfo& info = callbacks_->streamInfo();
+  if (retriable) {
+    scheduleRetry();
+    return;
+  }
+  if (retry_state_ && retry_state_->exhausted()) {
+    info.setFlag(http::kUpstreamRetryLimitExceeded);
+    if (cluster_->http_stats) cluster_->http_stats->upstream_rq_retry_limit_exceeded.inc();
+  }
+  info.setFlag(static_cast<http::ResponseFlag>(flag));
+  callbacks_->sendLocalReply(status, body, details);
+}
+
+void RouterFilter::onFailure(UpstreamFailure failure) {
+  if (done_) return;
+  http::StreamInfo& info = callbacks_->streamInfo();
+  const bool was_tunnel = tunnel_;
+  endAttempt(false);
+  if (was_tunnel) {
+    callbacks_->resetStream();
+    return;
+  }
+  if (response_started_) {
+    // Part of the response already went out: the client can only see the connection end.
+    if (cluster_->http_stats) cluster_->http_stats->upstream_rq_rx_reset.inc();
+    info.setFlag(failure == UpstreamFailure::kProtocolError ? http::kUpstreamProtocolError
+                                                            : http::kUpstreamConnectionTermination);
+    callbacks_->resetStream();
+    return;
+  }
+  switch (failure) {
+    case UpstreamFailure::kConnectFailure:
+    case UpstreamFailure::kConnectTimeout: {
+      if (cluster_->stats) {
+        if (failure == UpstreamFailure::kConnectTimeout) {
+          cluster_->stats->upstream_cx_connect_timeout.inc();
+        }
+        cluster_->stats->upstream_cx_connect_fail.inc();
+      }
+      info.upstream_transport_failure_reason = "connection failure";
+      const bool retry =
+          retryAllowed() && retry_state_->shouldRetryFailure(AttemptFailure::kConnectFailure);
+      failBeforeResponse(503, absl::StrCat(kResetBeforeHeaders, "connection failure"),
+                         "upstream_reset_before_response_started{connection_failure}",
+                         http::kUpstreamConnectionFailure, retry);
+      return;
+    }
+    case UpstreamFailure::kRemoteClose: {
+      if (cluster_->http_stats) cluster_->http_stats->upstream_rq_rx_reset.inc();
+      const bool retry = retryAllowed() && retry_state_->shouldRetryFailure(AttemptFailure::kReset);
+      failBeforeResponse(503, absl::StrCat(kResetBeforeHeaders, "connection termination"),
+                         "upstream_reset_before_response_started{connection_termination}",
+                         http::kUpstreamConnectionTermination, retry);
+      return;
+    }
+    case UpstreamFailure::kProtocolError: {
+      if (cluster_->http_stats) cluster_->http_stats->upstream_cx_protocol_error.inc();
+      const bool retry = retryAllowed() && retry_state_->shouldRetryFailure(AttemptFailure::kReset);
+      failBeforeResponse(502, absl::StrCat(kResetBeforeHeaders, "protocol error"),
+                         "upstream_reset_before_response_started{protocol_error}",
+                         http::kUpstreamProtocolError, retry);
+      return;
+    }
+  }
+}
+
+void RouterFilter::onPerTryTimeout() {
+  if (done_ || response_started_) return;
+  if (cluster_->http_stats) cluster_->http_stats->upstream_rq_per_try_timeout.inc();
+  endAttempt(false);
+  const bool retry =
+      retryAllowed() && retry_state_->shouldRetryFailure(AttemptFailure::kPerTryTimeout);
+  failBeforeResponse(504, "upstream request timeout", "upstream_per_try_timeout",
+                     http::kUpstreamRequestTimeout, retry);
+}
+
+void RouterFilter::onGlobalTimeout() {
+  if (done_) return;
+  if (cluster_->http_stats) cluster_->http_stats->upstream_rq_timeout.inc();
+  http::StreamInfo& info = callbacks_->streamInfo();
+  info.setFlag(http::kUpstreamRequestTimeout);
+  retry_timer_->disable();
+  endAttempt(false);
+  if (response_started_) {
+    callbacks_->resetStream();
+    return;
+  }
+  callbacks_->sendLocalReply(504, "upstream request timeout", "upstream_response_timeout");
+}
+
+void RouterFilter::onAboveWriteBufferHighWatermark() {
+  if (!downstream_blocked_) {
+    downstream_blocked_ = true;
+    callbacks_->readDisableDownstream(true);
+  }
+}
+
+void RouterFilter::onBelowWriteBufferLowWatermark() {
+  if (downstream_blocked_) {
+    downstream_blocked_ = false;
+    callbacks_->readDisableDownstream(false);
+  }
+}
+
+void RouterFilter::onDownstreamAboveWriteBufferHighWatermark() {
+  if (upstream_ != nullptr) upstream_->readDisable(true);
+}
+
+void RouterFilter::onDownstreamBelowWriteBufferLowWatermark() {
+  if (upstream_ != nullptr) upstream_->readDisable(false);
+}
+
+void RouterFilter::onDestroy() {
+  if (done_) return;
+  done_ = true;
+  if (global_timer_) global_timer_->disable();
+  if (retry_timer_) retry_timer_->disable();
+  if (per_try_timer_) per_try_timer_->disable();
+  if (host_ != nullptr && lb_ != nullptr) {
+    lb_->onRequestEnd(*host_);
+    if (cluster_->http_stats) cluster_->http_stats->upstream_rq_active.dec();
+    host_ = nullptr;
+  }
+  if (upstream_ != nullptr) {
+    upstream_->close();
+    callbacks_->worker().dispatcher().deferredDelete(std::move(upstream_));
+  }
+}
+
+}  // namespace remora::router

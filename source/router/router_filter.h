@@ -1,0 +1,112 @@
+// envoy.filters.http.router: forwards a request to the route's cluster over a pooled HTTP/1.1
+// connection, streams the response back, and owns the upstream side's timeouts and retries.
+// A request body is kept for replay only while it fits the buffer limit; past that, no retry.
+#pragma once
+
+#include <event2/buffer.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "api/http/filter.h"
+#include "api/upstream/load_balancer.h"
+#include "source/event/dispatcher.h"
+#include "source/http/header_map.h"
+#include "source/http/http1/client_connection.h"
+#include "source/router/retry_policy.h"
+#include "source/router/route_table.h"
+#include "source/upstream/cluster.h"
+
+namespace remora::router {
+
+struct RouterConfig {
+  // suppress_envoy_headers: no x-envoy-upstream-service-time / x-envoy-expected-rq-timeout-ms.
+  bool suppress_envoy_headers = false;
+};
+
+class RouterFilter : public http::StreamFilter,
+                     private http::http1::ClientCallbacks,
+                     private upstream::LoadBalancerContext {
+ public:
+  explicit RouterFilter(const RouterConfig& config);
+  ~RouterFilter() override;
+
+  void setCallbacks(http::StreamCallbacks& callbacks) override { callbacks_ = &callbacks; }
+  http::FilterStatus decodeHeaders(http::HeaderMap& headers, bool end_stream) override;
+  http::FilterStatus decodeData(evbuffer* data, bool end_stream) override;
+  http::FilterStatus decodeTrailers(http::HeaderMap& trailers) override;
+  void onDownstreamAboveWriteBufferHighWatermark() override;
+  void onDownstreamBelowWriteBufferLowWatermark() override;
+  void onDestroy() override;
+
+ private:
+  // http1::ClientCallbacks: the current attempt's upstream connection.
+  void onConnected(http::http1::ClientConnection& conn) override;
+  void onResponseHeaders(http::HeaderMap&& headers, const http::http1::MessageHead& head) override;
+  void onResponseData(evbuffer* data) override;
+  void onResponseTrailers(http::HeaderMap&& trailers) override;
+  void onResponseComplete() override;
+  void onFailure(http::http1::UpstreamFailure failure) override;
+  void onAboveWriteBufferHighWatermark() override;
+  void onBelowWriteBufferLowWatermark() override;
+  // upstream::LoadBalancerContext
+  std::optional<uint64_t> hashKey() const override { return std::nullopt; }
+
+  void startAttempt();
+  void sendRequest();
+  void flushPending();
+  void onRequestComplete();
+  // Ends the current attempt: the connection is closed (or returned when `reuse`).
+  void endAttempt(bool reuse);
+  bool retryAllowed() const;
+  void scheduleRetry();
+  void onPerTryTimeout();
+  void onGlobalTimeout();
+  // A failure before any response reached the client: retry, or answer locally.
+  void failBeforeResponse(uint32_t status, absl::string_view body, absl::string_view details,
+                          uint32_t flag, bool retriable);
+  void sendRedirect();
+  void sendDirectResponse(const DirectResponse& direct);
+
+  const RouterConfig& config_;
+  http::StreamCallbacks* callbacks_ = nullptr;
+  const Route* route_ = nullptr;
+  const upstream::Cluster* cluster_ = nullptr;
+  http::HeaderMap* request_headers_ = nullptr;
+  std::unique_ptr<http::HeaderMap> request_trailers_;
+  std::unique_ptr<http::HeaderMap> response_trailers_;
+  std::optional<RetryState> retry_state_;
+  evbuffer* pending_;   // Body not yet written to the current attempt.
+  evbuffer* retained_;  // Everything sent so far, for a replay; only while buffering_.
+  bool buffering_ = true;
+  bool body_expected_ = false;  // The request has a body (framing needed upstream).
+  bool request_complete_ = false;
+  bool request_sent_ = false;      // Current attempt: head written.
+  bool response_started_ = false;  // A final head went to the client: no more retries.
+  bool downstream_blocked_ = false;
+  bool tunnel_ = false;
+  bool done_ = false;
+  http::http1::ClientConnectionPtr upstream_;
+  upstream::LoadBalancer* lb_ = nullptr;
+  const upstream::Host* host_ = nullptr;
+  std::chrono::steady_clock::time_point attempt_start_;
+  std::chrono::milliseconds timeout_{0};
+  event::TimerPtr global_timer_;
+  event::TimerPtr per_try_timer_;
+  event::TimerPtr retry_timer_;
+};
+
+class RouterFilterFactory : public http::StreamFilterFactory {
+ public:
+  explicit RouterFilterFactory(RouterConfig config) : config_(config) {}
+  std::unique_ptr<http::StreamFilter> create() const override {
+    return std::make_unique<RouterFilter>(config_);
+  }
+
+ private:
+  RouterConfig config_;
+};
+
+}  // namespace remora::router

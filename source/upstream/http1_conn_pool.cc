@@ -1,0 +1,89 @@
+#include "source/upstream/http1_conn_pool.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace remora::upstream {
+
+using http::http1::ClientConnection;
+using http::http1::ClientConnectionPtr;
+
+Http1ConnPool::Http1ConnPool(event::Dispatcher& dispatcher, network::Address address,
+                             uint32_t max_idle, std::chrono::milliseconds idle_timeout)
+    : dispatcher_(dispatcher),
+      address_(std::move(address)),
+      max_idle_(max_idle),
+      idle_timeout_(idle_timeout),
+      idle_timer_(dispatcher.createTimer([this] { onIdleTimer(); })) {}
+
+Http1ConnPool::~Http1ConnPool() = default;
+
+ClientConnectionPtr Http1ConnPool::acquire(const Cluster& cluster,
+                                           http::http1::ClientCallbacks* callbacks, bool* reused) {
+  while (!idle_.empty()) {
+    ClientConnectionPtr conn = std::move(idle_.front().conn);
+    idle_.pop_front();
+    if (conn->closed() || conn->idleBroken()) {
+      dispatcher_.deferredDelete(std::move(conn));
+      continue;
+    }
+    conn->activate(callbacks);
+    *reused = true;
+    return conn;
+  }
+  *reused = false;
+  auto conn =
+      std::make_unique<ClientConnection>(dispatcher_, address_, cluster.connect_timeout,
+                                         cluster.per_connection_buffer_limit_bytes, callbacks);
+  if (cluster.stats) conn->setStats(cluster.stats);
+  return conn;
+}
+
+void Http1ConnPool::release(ClientConnectionPtr conn) {
+  if (!conn->reusable() || idle_.size() >= max_idle_) {
+    conn->close();
+    dispatcher_.deferredDelete(std::move(conn));
+    return;
+  }
+  conn->prepareForReuse();
+  idle_.emplace_front(*this, std::move(conn));
+  Idle& entry = idle_.front();
+  entry.self = idle_.begin();
+  entry.since = std::chrono::steady_clock::now();
+  entry.conn->setIdleCallbacks(&entry);
+  if (idle_timeout_.count() > 0 && !idle_timer_->enabled()) idle_timer_->enable(idle_timeout_);
+}
+
+void Http1ConnPool::Idle::onFailure(http::http1::UpstreamFailure) {
+  // The server closed a connection we were keeping: forget it. `this` dies with the erase.
+  Http1ConnPool& p = pool;
+  p.dispatcher_.deferredDelete(std::move(conn));
+  p.idle_.erase(self);
+}
+
+void Http1ConnPool::onIdleTimer() {
+  const auto now = std::chrono::steady_clock::now();
+  // Oldest at the back: close those idle for the whole timeout, re-arm for the next one.
+  while (!idle_.empty() && now - idle_.back().since >= idle_timeout_) {
+    idle_.back().conn->close();
+    dispatcher_.deferredDelete(std::move(idle_.back().conn));
+    idle_.pop_back();
+  }
+  if (!idle_.empty()) {
+    auto left = idle_timeout_ -
+                std::chrono::duration_cast<std::chrono::milliseconds>(now - idle_.back().since);
+    idle_timer_->enable(std::max(left, std::chrono::milliseconds(1)));
+  }
+}
+
+Http1ConnPool& Http1ConnPools::pool(const Cluster& cluster, const Host& host) {
+  std::string key = absl::StrCat(cluster.name, "|", host.address.asString());
+  auto it = pools_.find(key);
+  if (it != pools_.end()) return *it->second;
+  auto pool = std::make_unique<Http1ConnPool>(dispatcher_, host.address, 64,
+                                              std::chrono::milliseconds(3600 * 1000));
+  Http1ConnPool& ref = *pool;
+  pools_.emplace(std::move(key), std::move(pool));
+  return ref;
+}
+
+}  // namespace remora::upstream

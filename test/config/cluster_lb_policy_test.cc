@@ -1,0 +1,129 @@
+// lb_policy and least_request_lb_config as buildCluster() reads them: the implemented policies
+// map to their balancers, the rest fall back to ROUND_ROBIN with a warning.
+#include <catch2/catch.hpp>
+
+#include "source/config/cluster_builder.h"
+
+namespace remora::config {
+namespace {
+
+constexpr char kPath[] = "static_resources.clusters[0]";
+
+struct Built {
+  std::shared_ptr<stats::Store> store = std::make_shared<stats::Store>();  // Outlives cluster.
+  absl::StatusOr<upstream::ClusterConstSharedPtr> cluster;
+  ParseReport report;
+};
+
+constexpr char kOneEndpoint[] = R"(
+load_assignment:
+  endpoints:
+  - lb_endpoints:
+    - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 8001}}}
+)";
+
+// A STATIC cluster named c with `endpoints` and then `extra` YAML lines.
+Built build(const std::string& extra, const std::string& endpoints = kOneEndpoint) {
+  const std::string yaml = "name: c\ntype: STATIC\n" + endpoints + extra;
+  envoy::config::cluster::v3::Cluster proto;
+  Built out;
+  const absl::Status parsed = parseYaml(yaml, proto, out.report);
+  REQUIRE(parsed.ok());
+  out.cluster = buildCluster(proto, kPath, *out.store, out.report);
+  return out;
+}
+
+bool warnedAt(const Built& b, const std::string& path) {
+  for (const auto& w : b.report.warnings) {
+    if (w.rfind(path + ":", 0) == 0) return true;
+  }
+  return false;
+}
+
+TEST_CASE("a cluster without lb_policy uses round robin", "[config]") {
+  Built b = build("");
+  REQUIRE(b.cluster.ok());
+  CHECK((*b.cluster)->lb_policy == upstream::LbPolicy::kRoundRobin);
+  CHECK(b.report.warnings.empty());
+}
+
+TEST_CASE("lb_policy LEAST_REQUEST selects least request with Envoy's defaults", "[config]") {
+  Built b = build("lb_policy: LEAST_REQUEST\n");
+  REQUIRE(b.cluster.ok());
+  CHECK((*b.cluster)->lb_policy == upstream::LbPolicy::kLeastRequest);
+  CHECK((*b.cluster)->least_request.choice_count == 2);
+  CHECK((*b.cluster)->least_request.active_request_bias == 1.0);
+  CHECK(b.report.warnings.empty());
+}
+
+TEST_CASE("lb_policy RANDOM selects random without a warning", "[config]") {
+  Built b = build("lb_policy: RANDOM\n");
+  REQUIRE(b.cluster.ok());
+  CHECK((*b.cluster)->lb_policy == upstream::LbPolicy::kRandom);
+  CHECK(b.report.warnings.empty());
+}
+
+TEST_CASE("an unimplemented lb_policy falls back to round robin with a warning at its path",
+          "[config]") {
+  for (const char* policy : {"RING_HASH", "MAGLEV", "CLUSTER_PROVIDED"}) {
+    Built b = build(std::string("lb_policy: ") + policy + "\n");
+    REQUIRE(b.cluster.ok());
+    CHECK((*b.cluster)->lb_policy == upstream::LbPolicy::kRoundRobin);
+    CHECK(warnedAt(b, std::string(kPath) + ".lb_policy"));
+  }
+}
+
+TEST_CASE("least_request_lb_config sets choice_count and active_request_bias", "[config]") {
+  Built b = build(R"(lb_policy: LEAST_REQUEST
+least_request_lb_config:
+  choice_count: 5
+  active_request_bias: {default_value: 0.5, runtime_key: lb.bias}
+)");
+  REQUIRE(b.cluster.ok());
+  CHECK((*b.cluster)->least_request.choice_count == 5);
+  CHECK((*b.cluster)->least_request.active_request_bias == 0.5);
+}
+
+TEST_CASE("a choice_count below 2 is rejected with its field path", "[config]") {
+  Built b = build("lb_policy: LEAST_REQUEST\nleast_request_lb_config: {choice_count: 1}\n");
+  REQUIRE_FALSE(b.cluster.ok());
+  CHECK(b.cluster.status().message() ==
+        "static_resources.clusters[0].least_request_lb_config.choice_count: must be at least 2");
+}
+
+TEST_CASE("a negative active_request_bias falls back to 1.0 with a warning", "[config]") {
+  Built b = build(
+      "lb_policy: LEAST_REQUEST\n"
+      "least_request_lb_config: {active_request_bias: {default_value: -1}}\n");
+  REQUIRE(b.cluster.ok());
+  CHECK((*b.cluster)->least_request.active_request_bias == 1.0);
+  CHECK(warnedAt(
+      b, std::string(kPath) + ".least_request_lb_config.active_request_bias.default_value"));
+}
+
+TEST_CASE("an active_request_bias of zero is kept", "[config]") {
+  Built b = build(
+      "lb_policy: LEAST_REQUEST\n"
+      "least_request_lb_config: {active_request_bias: {default_value: 0}}\n");
+  REQUIRE(b.cluster.ok());
+  CHECK((*b.cluster)->least_request.active_request_bias == 0.0);
+}
+
+TEST_CASE("endpoint load_balancing_weight reaches the host set", "[config]") {
+  Built b = build("lb_policy: RANDOM\n", R"(
+load_assignment:
+  endpoints:
+  - lb_endpoints:
+    - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 8001}}}
+      load_balancing_weight: 3
+    - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 8002}}}
+)");
+  REQUIRE(b.cluster.ok());
+  const auto& hosts = (*b.cluster)->host_set->hosts;
+  REQUIRE(hosts.size() == 2);
+  CHECK(hosts[0].weight == 3);
+  CHECK(hosts[1].weight == 1);
+}
+
+}  // namespace
+}  // namespace remora::config
