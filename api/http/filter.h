@@ -5,6 +5,7 @@
 
 #include <event2/buffer.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
@@ -63,6 +64,8 @@ class StreamCallbacks {
   virtual void resetStream() = 0;
   // Stops (true) or resumes (false) reading the request body: the upstream is not keeping up.
   virtual void readDisableDownstream(bool disable) = 0;
+  // Replaces the HCM's stream_idle_timeout for this request (a route's idle_timeout); 0 disables.
+  virtual void setStreamIdleTimeout(std::chrono::milliseconds timeout) = 0;
   // Bytes queued towards the client; a filter stops reading upstream above the buffer limit.
   virtual uint32_t bufferLimit() const = 0;
 };

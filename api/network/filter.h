@@ -24,6 +24,10 @@ class Address;
 class Session {
  public:
   virtual ~Session() = default;
+  // The proxy is draining: finish what is in flight, take nothing new, close when idle (an HTTP
+  // connection answers its current request with Connection: close). Default: keep going until
+  // the peer or the drain deadline ends it.
+  virtual void drain() {}
 };
 
 // The worker as seen by sessions running on it.

@@ -29,13 +29,13 @@ using AccessLogConstSharedPtr = std::shared_ptr<const AccessLog>;
 // "<path>[0].filter.header_filter: not supported". Supported typed_configs: FileAccessLog,
 // StdoutAccessLog and StderrAccessLog (log_format, or Envoy's default format when absent).
 // Files come from `files`, which must outlive the returned loggers.
+absl::StatusOr<std::vector<AccessLogConstSharedPtr>> buildAccessLogs(
+    const google::protobuf::RepeatedPtrField<envoy::config::accesslog::v3::AccessLog>& logs,
+    const std::string& path, AccessLogFiles& files);
+
 // A logger from parts already built (buildAccessLogs makes each entry with it). A null filter
 // logs every request.
 AccessLogConstSharedPtr makeAccessLog(FilterConstPtr filter, formatter::FormatterConstPtr formatter,
                                       std::shared_ptr<LogFile> file);
-
-absl::StatusOr<std::vector<AccessLogConstSharedPtr>> buildAccessLogs(
-    const google::protobuf::RepeatedPtrField<envoy::config::accesslog::v3::AccessLog>& logs,
-    const std::string& path, AccessLogFiles& files);
 
 }  // namespace remora::accesslog

@@ -2,6 +2,8 @@
 // format's DataSource at config time.
 #include "source/formatter/substitution_format_string.h"
 
+#include "source/config/data_source.h"
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -13,38 +15,6 @@ namespace {
 
 using envoy::config::core::v3::DataSource;
 using envoy::config::core::v3::SubstitutionFormatString;
-
-absl::StatusOr<std::string> readDataSource(const DataSource& source, const std::string& path) {
-  switch (source.specifier_case()) {
-    case DataSource::kInlineString:
-      return source.inline_string();
-    case DataSource::kInlineBytes:
-      return source.inline_bytes();
-    case DataSource::kFilename: {
-      std::ifstream in(source.filename(), std::ios::binary);
-      if (!in) {
-        return config::invalidAt(config::fieldPath(path, "filename"),
-                                 "cannot read '" + source.filename() + "'");
-      }
-      std::ostringstream text;
-      text << in.rdbuf();
-      return text.str();
-    }
-    case DataSource::kEnvironmentVariable: {
-      const char* value = std::getenv(source.environment_variable().c_str());
-      if (value == nullptr) {
-        return config::invalidAt(config::fieldPath(path, "environment_variable"),
-                                 "'" + source.environment_variable() + "' is not set");
-      }
-      return std::string(value);
-    }
-    case DataSource::SPECIFIER_NOT_SET:
-      break;
-  }
-  return config::invalidAt(path,
-                           "one of inline_string, inline_bytes, filename or "
-                           "environment_variable is required");
-}
 
 }  // namespace
 
@@ -60,7 +30,7 @@ absl::StatusOr<FormatterConstPtr> compileSubstitutionFormatString(
       return compileJson(config.json_format(), options, config::fieldPath(path, "json_format"));
     case SubstitutionFormatString::kTextFormatSource: {
       const std::string source_path = config::fieldPath(path, "text_format_source");
-      auto text = readDataSource(config.text_format_source(), source_path);
+      auto text = config::readDataSource(config.text_format_source(), source_path);
       if (!text.ok()) return text.status();
       auto formatter = compileText(*text, options);
       if (!formatter.ok()) {

@@ -68,10 +68,9 @@ ActiveStream::ActiveStream(ConnManagerSession& session, HeaderMap&& headers,
   info_.request_headers = &request_headers_;
   head_request_ = request_headers_.method() == "HEAD";
   const auto& config = session.config_;
-  if (config.stream_idle_timeout.count() > 0) {
-    stream_idle_timer_ = worker().dispatcher().createTimer([this] { onStreamIdleTimer(); });
-    stream_idle_timer_->enable(config.stream_idle_timeout);
-  }
+  idle_timeout_ = config.stream_idle_timeout;
+  stream_idle_timer_ = worker().dispatcher().createTimer([this] { onStreamIdleTimer(); });
+  if (idle_timeout_.count() > 0) stream_idle_timer_->enable(idle_timeout_);
   if (config.request_timeout.count() > 0) {
     request_timer_ = worker().dispatcher().createTimer([this] { onRequestTimer(); });
     request_timer_->enable(config.request_timeout);
@@ -346,15 +345,14 @@ void ActiveStream::finishResponse() {
 
 void ActiveStream::switchToTunnel() {
   tunnel_ = true;
-  if (stream_idle_timer_) stream_idle_timer_->disable();
+  stream_idle_timer_->disable();
   session_.config_.stats->downstream_cx_upgrades_active.inc();
   session_.scheduleProcessInput();
 }
 
 void ActiveStream::resetStream() {
   if (destroyed_) return;
-  session_.config_.stats->downstream_rq_tx_reset.inc();
-  session_.finish();
+  session_.finish(/*downstream_reset=*/false);
 }
 
 void ActiveStream::readDisableDownstream(bool disable) {
@@ -362,8 +360,18 @@ void ActiveStream::readDisableDownstream(bool disable) {
   if (!session_.done_ && !session_.closing_) session_.conn_->readEnable(!disable);
 }
 
+void ActiveStream::setStreamIdleTimeout(std::chrono::milliseconds timeout) {
+  idle_timeout_ = timeout;
+  if (tunnel_) return;
+  if (timeout.count() > 0) {
+    stream_idle_timer_->enable(timeout);
+  } else {
+    stream_idle_timer_->disable();
+  }
+}
+
 void ActiveStream::onStreamIdleTimer() {
-  const auto idle = session_.config_.stream_idle_timeout;
+  const auto idle = idle_timeout_;
   const auto since = Clock::now() - last_activity_;
   if (since < idle) {
     stream_idle_timer_->enable(std::chrono::duration_cast<std::chrono::milliseconds>(idle - since) +
@@ -430,6 +438,13 @@ void ConnManagerSession::start(network::SocketFd fd) {
     headers_timer_ = worker_.dispatcher().createTimer([this] { onHeadersTimer(); });
   }
   conn_->readEnable(true);
+}
+
+void ConnManagerSession::drain() {
+  if (done_) return;
+  // The response in flight carries Connection: close; an idle connection closes now.
+  close_after_response_ = true;
+  if (stream_ == nullptr) closeConnection(true);
 }
 
 void ConnManagerSession::write(evbuffer* data) {
@@ -599,14 +614,14 @@ void ConnManagerSession::streamDone() {
 void ConnManagerSession::closeConnection(bool flush) {
   if (done_ || closing_) return;
   if (!flush) {
-    finish();
+    finish(false);
     return;
   }
   closing_ = true;
   conn_->shutdownWrite();
 }
 
-void ConnManagerSession::finish() {
+void ConnManagerSession::finish(bool downstream_reset) {
   if (done_) return;
   done_ = true;
   if (stream_ != nullptr) {
@@ -614,10 +629,13 @@ void ConnManagerSession::finish() {
     stream->destroyed_ = true;
     for (auto& f : stream->filters_) f->onDestroy();
     if (!stream->response_complete_) {
-      if (stream->info_.response_code == 0 || stream->response_started_) {
+      // DC blames the client: only when it went away, not when we cut the stream ourselves.
+      if (downstream_reset) {
         stream->info_.setFlag(kDownstreamConnectionTermination);
+        config_.stats->downstream_rq_rx_reset.inc();
+      } else {
+        config_.stats->downstream_rq_tx_reset.inc();
       }
-      config_.stats->downstream_rq_rx_reset.inc();
     }
     if (stream->tunnel_) config_.stats->downstream_cx_upgrades_active.dec();
     config_.stats->downstream_rq_active.dec();
@@ -651,16 +669,16 @@ void ConnManagerSession::onEvent(network::Connection&, network::ConnectionEvent 
       }
       if (!stream_->request_complete_) {
         // The client went away mid-request.
-        finish();
+        finish(true);
         return;
       }
       // The request is whole: let its response finish, then close.
       return;
     case ConnectionEvent::kError:
-      finish();
+      finish(true);
       return;
     case ConnectionEvent::kWriteShutdown:
-      if (stream_ == nullptr || closing_) finish();
+      if (stream_ == nullptr || closing_) finish(false);
       return;
     default:
       return;

@@ -41,6 +41,7 @@ class ActiveStream : public StreamCallbacks, public event::DeferredDeletable {
   void resetStream() override;
   void readDisableDownstream(bool disable) override;
   uint32_t bufferLimit() const override;
+  void setStreamIdleTimeout(std::chrono::milliseconds timeout) override;
 
  private:
   friend class ConnManagerSession;
@@ -74,6 +75,7 @@ class ActiveStream : public StreamCallbacks, public event::DeferredDeletable {
   event::TimerPtr stream_idle_timer_;
   event::TimerPtr request_timer_;
   std::chrono::steady_clock::time_point last_activity_;
+  std::chrono::milliseconds idle_timeout_;
 };
 
 class ConnManagerSession : public network::Session,
@@ -85,6 +87,7 @@ class ConnManagerSession : public network::Session,
                      uint32_t buffer_limit);
   ~ConnManagerSession() override;
   void start(network::SocketFd fd);
+  void drain() override;
 
  private:
   friend class ActiveStream;
@@ -106,7 +109,8 @@ class ConnManagerSession : public network::Session,
   void streamDone();
   void write(evbuffer* data);
   void closeConnection(bool flush);
-  void finish();
+  // Closes at once; `downstream_reset` when the client's side failed or went away.
+  void finish(bool downstream_reset);
   void onIdleTimer();
   void onHeadersTimer();
   void scheduleProcessInput();

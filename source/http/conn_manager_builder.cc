@@ -31,12 +31,6 @@ std::string typeName(const google::protobuf::Any& any) {
   return url.substr(url.rfind('/') + 1);
 }
 
-// One set of files for the whole process: every config version appends to the same open files.
-accesslog::AccessLogFiles& processAccessLogFiles() {
-  static auto* files = new accesslog::AccessLogFiles();
-  return *files;
-}
-
 absl::Status buildFilters(const HttpConnectionManager& proto, const std::string& path,
                           ConnManagerConfig& config, config::ParseReport& report) {
   const std::string fpath = fieldPath(path, "http_filters");
@@ -86,6 +80,11 @@ absl::Status buildFilters(const HttpConnectionManager& proto, const std::string&
 }
 
 }  // namespace
+
+accesslog::AccessLogFiles& processAccessLogFiles() {
+  static auto* files = new accesslog::AccessLogFiles();
+  return *files;
+}
 
 ConnManagerStats::ConnManagerStats(stats::Store& store, const std::string& prefix)
 #define HTTP_COUNTER(n) n(store.counter(absl::StrCat("http.", prefix, "." #n)))
@@ -175,9 +174,6 @@ absl::StatusOr<std::shared_ptr<const ConnManagerFactory>> buildConnManager(
     config->limits.max_headers_count = common.max_headers_count().value();
   }
   if (common.has_idle_timeout()) config->idle_timeout = millis(common.idle_timeout());
-  if (common.has_max_connection_duration()) {
-    config->max_connection_duration = millis(common.max_connection_duration());
-  }
   if (proto.has_request_timeout()) config->request_timeout = millis(proto.request_timeout());
   if (proto.has_request_headers_timeout()) {
     config->request_headers_timeout = millis(proto.request_headers_timeout());
@@ -185,7 +181,6 @@ absl::StatusOr<std::shared_ptr<const ConnManagerFactory>> buildConnManager(
   if (proto.has_stream_idle_timeout()) {
     config->stream_idle_timeout = millis(proto.stream_idle_timeout());
   }
-  if (proto.has_drain_timeout()) config->drain_timeout = millis(proto.drain_timeout());
 
   config->use_remote_address = proto.use_remote_address().value();
   config->xff_num_trusted_hops = proto.xff_num_trusted_hops();
@@ -227,8 +222,6 @@ absl::StatusOr<std::shared_ptr<const ConnManagerFactory>> buildConnManager(
   config->accept_http_10 = proto.http_protocol_options().accept_http_10();
   config->default_host_for_http_10 = proto.http_protocol_options().default_host_for_http_10();
   config->enable_trailers = proto.http_protocol_options().enable_trailers();
-  config->strip_matching_host_port = proto.strip_matching_host_port();
-  config->strip_any_host_port = proto.strip_any_host_port();
   for (int i = 0; i < proto.upgrade_configs_size(); ++i) {
     const auto& u = proto.upgrade_configs(i);
     if (u.has_enabled() && !u.enabled().value()) continue;

@@ -14,7 +14,15 @@ namespace envoy::extensions::filters::network::http_connection_manager::v3 {
 class HttpConnectionManager;
 }
 
+namespace remora::accesslog {
+class AccessLogFiles;
+}
+
 namespace remora::http {
+
+// One set of access log files for the whole process: every config version appends to the same
+// open files, and main() flushes them at exit.
+accesslog::AccessLogFiles& processAccessLogFiles();
 
 // `path` names the typed_config, e.g. "static_resources.listeners[0].filter_chains[0]
 // .filters[0].typed_config". Unsupported-but-harmless settings become warnings in `report`.

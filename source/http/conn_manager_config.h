@@ -66,8 +66,6 @@ struct ConnManagerConfig {
   std::chrono::milliseconds request_headers_timeout{0};  // 0: disabled.
   std::chrono::milliseconds stream_idle_timeout{300000};
   std::chrono::milliseconds idle_timeout{3600000};  // Connection idle, no active stream.
-  std::chrono::milliseconds max_connection_duration{0};
-  std::chrono::milliseconds drain_timeout{5000};
   bool use_remote_address = false;
   uint32_t xff_num_trusted_hops = 0;
   bool skip_xff_append = false;
@@ -88,8 +86,6 @@ struct ConnManagerConfig {
   bool accept_http_10 = false;
   std::string default_host_for_http_10;
   bool enable_trailers = false;
-  bool strip_matching_host_port = false;
-  bool strip_any_host_port = false;
   // upgrade_configs: lowercased upgrade types allowed ("websocket", "connect").
   std::vector<std::string> upgrade_types;
   std::shared_ptr<const router::RouteTable> route_table;

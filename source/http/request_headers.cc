@@ -98,29 +98,34 @@ void applyDownstreamRequestHeaders(const RequestHeaderContext& ctx, HeaderMap& h
     headers.remove("te");
   }
 
+  // The addresses earlier hops listed, before this hop appends its own.
+  std::string joined;
+  std::vector<absl::string_view> entries;
+  if (headers.has("x-forwarded-for")) {
+    joined = headers.getJoined("x-forwarded-for");
+    entries = xffEntries(joined);
+  }
+  const uint32_t hops = config.xff_num_trusted_hops;
   bool internal;
   if (config.use_remote_address) {
     info.downstream_remote_address = ctx.peer;
+    // As Envoy: with N trusted hops in front of us, the client is the Nth address from the
+    // right of what they sent; with none, it is the socket peer.
+    if (hops > 0 && entries.size() >= hops) {
+      auto addr = parseIp(entries[entries.size() - hops]);
+      if (addr) info.downstream_remote_address = *addr;
+    }
     internal = isInternalAddress(config, ctx.peer);
     if (!config.skip_xff_append && !ctx.peer.isPipe()) {
-      const std::string* xff = headers.get("x-forwarded-for");
       headers.set("x-forwarded-for",
-                  xff == nullptr ? ctx.peer.ip() : absl::StrCat(*xff, ",", ctx.peer.ip()));
+                  joined.empty() ? ctx.peer.ip() : absl::StrCat(joined, ",", ctx.peer.ip()));
     }
     // This hop is the edge: the scheme is what the client used with us.
     headers.set("x-forwarded-proto", "http");
   } else {
-    const std::string* xff = headers.get("x-forwarded-for");
-    std::vector<absl::string_view> entries;
-    std::string joined;
-    if (xff != nullptr) {
-      joined = headers.getJoined("x-forwarded-for");
-      entries = xffEntries(joined);
-    }
-    // The last xff_num_trusted_hops entries were added by proxies we trust; the one before
-    // them is the client.
-    if (entries.size() > config.xff_num_trusted_hops) {
-      auto addr = parseIp(entries[entries.size() - 1 - config.xff_num_trusted_hops]);
+    // The last N entries were added by proxies we trust; the one before them is the client.
+    if (entries.size() > hops) {
+      auto addr = parseIp(entries[entries.size() - 1 - hops]);
       if (addr) info.downstream_remote_address = *addr;
     }
     // As Envoy: without use_remote_address, a request is internal only when x-forwarded-for
@@ -137,10 +142,15 @@ void applyDownstreamRequestHeaders(const RequestHeaderContext& ctx, HeaderMap& h
   if (edge_external) {
     // An untrusted client must not steer retries, timeouts or routing through x-envoy-*.
     headers.removePrefix("x-envoy-");
-  } else if (!config.use_remote_address) {
+    if (!ctx.peer.isPipe()) {
+      headers.set("x-envoy-external-address", info.downstream_remote_address.ip());
+    }
+  }
+  if (internal) {
+    headers.set("x-envoy-internal", "true");
+  } else {
     headers.remove("x-envoy-internal");
   }
-  if (internal && config.use_remote_address) headers.set("x-envoy-internal", "true");
 
   const std::string* id = headers.get("x-request-id");
   if (config.generate_request_id &&

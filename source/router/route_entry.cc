@@ -1,5 +1,7 @@
 #include "source/router/route_entry.h"
 
+#include "source/config/data_source.h"
+
 #include <cstdlib>
 #include <fstream>
 #include <limits>
@@ -55,37 +57,6 @@ absl::Status compileRegexRewrite(const envoy::type::matcher::v3::RegexMatchAndSu
   regex = std::move(*compiled);
   substitution = config.substitution();
   return absl::OkStatus();
-}
-
-absl::StatusOr<std::string> readDataSource(const envoy::config::core::v3::DataSource& source,
-                                           const std::string& path) {
-  using Source = envoy::config::core::v3::DataSource;
-  switch (source.specifier_case()) {
-    case Source::kInlineString:
-      return source.inline_string();
-    case Source::kInlineBytes:
-      return source.inline_bytes();
-    case Source::kFilename: {
-      std::ifstream in(source.filename(), std::ios::binary);
-      if (!in) {
-        return invalidAt(fieldPath(path, "filename"),
-                         absl::StrCat("cannot read '", source.filename(), "'"));
-      }
-      std::ostringstream body;
-      body << in.rdbuf();
-      return body.str();
-    }
-    case Source::kEnvironmentVariable: {
-      const char* value = std::getenv(source.environment_variable().c_str());
-      if (value == nullptr) {
-        return invalidAt(fieldPath(path, "environment_variable"),
-                         absl::StrCat("'", source.environment_variable(), "' is not set"));
-      }
-      return std::string(value);
-    }
-    default:
-      return std::string();
-  }
 }
 
 // append_x_forwarded_host: add the host being replaced unless it is already the last entry.
@@ -224,7 +195,7 @@ absl::Status RouteEntryImpl::compileAction(const envoy::config::route::v3::Route
       DirectResponse response;
       response.status = d.status();
       if (d.has_body()) {
-        auto body = readDataSource(d.body(), fieldPath(dpath, "body"));
+        auto body = config::readDataSource(d.body(), fieldPath(dpath, "body"));
         if (!body.ok()) return body.status();
         if (body->size() > options.max_direct_response_body_bytes) {
           return invalidAt(fieldPath(dpath, "body"),

@@ -304,7 +304,8 @@ absl::StatusOr<RouteMatcher> RouteMatcher::compile(
       break;
     }
     case Config::kConnectMatcher:
-      return invalidAt(fieldPath(path, "connect_matcher"), "not supported by Remora");
+      m.path_kind_ = PathKind::kConnect;
+      break;
     case Config::kPathMatchPolicy:
       return invalidAt(fieldPath(path, "path_match_policy"), "not supported by Remora");
     default:
@@ -344,11 +345,15 @@ bool RouteMatcher::matchesPath(absl::string_view path) const {
                                             : absl::StartsWithIgnoreCase(path, path_value_);
       return prefixed && (path.size() == path_value_.size() || path[path_value_.size()] == '/');
     }
+    case PathKind::kConnect:
+      return true;
   }
   return false;
 }
 
 bool RouteMatcher::matches(const http::HeaderMap& headers, const RequestPath& path) const {
+  // As Envoy: CONNECT requests match connect_matcher routes only, and those match nothing else.
+  if ((headers.method() == "CONNECT") != (path_kind_ == PathKind::kConnect)) return false;
   if (!matchesPath(path.match)) return false;
   for (const HeaderMatcher& h : headers_) {
     if (!h.match(headers)) return false;
@@ -365,6 +370,7 @@ bool RouteMatcher::matches(const http::HeaderMap& headers, const RequestPath& pa
 
 std::optional<size_t> RouteMatcher::matchedLength(const RequestPath& path) const {
   if (!matchesPath(path.match)) return std::nullopt;
+  if (path_kind_ == PathKind::kConnect) return 0;
   return path_kind_ == PathKind::kRegex ? path.match.size() : path_value_.size();
 }
 

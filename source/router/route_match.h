@@ -94,7 +94,9 @@ class QueryParameterMatcher {
 
 class RouteMatcher {
  public:
-  enum class PathKind { kPrefix, kPath, kRegex, kSeparatedPrefix };
+  // kConnect: connect_matcher, which matches CONNECT requests (they carry no path) and nothing
+  // else.
+  enum class PathKind { kPrefix, kPath, kRegex, kSeparatedPrefix, kConnect };
 
   static absl::StatusOr<RouteMatcher> compile(const envoy::config::route::v3::RouteMatch& config,
                                               const std::string& path);

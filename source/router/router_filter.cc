@@ -76,6 +76,7 @@ http::FilterStatus RouterFilter::decodeHeaders(http::HeaderMap& headers, bool en
   route_->rewriteRequest(headers);
   if (config_.suppress_envoy_headers) headers.remove("x-envoy-original-path");
   timeout_ = route_->timeout();
+  if (auto idle = route_->idleTimeout()) callbacks_->setStreamIdleTimeout(*idle);
   if (!config_.suppress_envoy_headers && timeout_.count() > 0) {
     headers.set("x-envoy-expected-rq-timeout-ms", absl::StrCat(timeout_.count()));
   }
@@ -225,6 +226,8 @@ void RouterFilter::sendRequest() {
   http::HeaderMap headers = *request_headers_;
   if (route_->autoHostRewrite()) headers.set(":authority", host_->address.asString());
   const bool chunked = body_expected_ && !headers.has("content-length");
+  // The downstream framing was dropped as hop-by-hop; the upstream request gets its own.
+  if (chunked) headers.set("transfer-encoding", "chunked");
   const bool replay = evbuffer_get_length(retained_) > 0;
   const bool headers_only = !body_expected_ && request_complete_;
   if (!info.first_upstream_tx_byte) info.first_upstream_tx_byte = Clock::now();

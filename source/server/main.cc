@@ -4,8 +4,10 @@
 
 #include <iostream>
 
+#include "source/accesslog/access_log_files.h"
 #include "source/config/bootstrap_loader.h"
 #include "source/config/snapshot_builder.h"
+#include "source/http/conn_manager_builder.h"
 #include "source/server/logging.h"
 #include "source/server/options.h"
 #include "source/server/server.h"
@@ -62,7 +64,13 @@ int main(int argc, char** argv) {
   }
   ::signal(SIGPIPE, SIG_IGN);  // A peer closing mid-write must be an error code, not a death.
   spdlog::info("remora {} starting with {} worker(s)", REMORA_VERSION, options->concurrency);
-  server::Server server(*std::move(options), *std::move(loaded), std::move(store),
-                        *std::move(snapshot));
-  return server.run();
+  int code;
+  {
+    server::Server server(*std::move(options), *std::move(loaded), std::move(store),
+                          *std::move(snapshot));
+    code = server.run();
+  }
+  // Workers are gone: write out the access log lines still buffered.
+  http::processAccessLogFiles().shutdown();
+  return code;
 }

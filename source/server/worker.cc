@@ -64,6 +64,13 @@ void Worker::stopListeners(std::function<void()> done) {
   dispatcher_.post([this, done = std::move(done)] {
     for (auto& l : listeners_) evconnlistener_free(l->listener);
     listeners_.clear();
+    // Copy the keys: a session may finish (and be queued for deletion) while being told.
+    std::vector<network::Session*> sessions;
+    sessions.reserve(sessions_.size());
+    for (auto& [ptr, owned] : sessions_) {
+      if (!owned.done) sessions.push_back(ptr);
+    }
+    for (auto* s : sessions) s->drain();
     if (done) done();
   });
 }

@@ -33,6 +33,8 @@ ClusterStats::ClusterStats(stats::Store& store, const std::string& c)
       upstream_cx_connect_fail(store.counter(statName(c, "upstream_cx_connect_fail"))),
       upstream_cx_connect_timeout(store.counter(statName(c, "upstream_cx_connect_timeout"))),
       upstream_cx_destroy(store.counter(statName(c, "upstream_cx_destroy"))),
+      upstream_cx_destroy_local(store.counter(statName(c, "upstream_cx_destroy_local"))),
+      upstream_cx_destroy_remote(store.counter(statName(c, "upstream_cx_destroy_remote"))),
       upstream_cx_rx_bytes_total(store.counter(statName(c, "upstream_cx_rx_bytes_total"))),
       upstream_cx_tx_bytes_total(store.counter(statName(c, "upstream_cx_tx_bytes_total"))),
       upstream_cx_none_healthy(store.counter(statName(c, "upstream_cx_none_healthy"))),

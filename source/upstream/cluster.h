@@ -51,6 +51,8 @@ struct ClusterStats {
   stats::Counter& upstream_cx_connect_fail;
   stats::Counter& upstream_cx_connect_timeout;
   stats::Counter& upstream_cx_destroy;
+  stats::Counter& upstream_cx_destroy_local;   // We closed it (pool full, error, reset).
+  stats::Counter& upstream_cx_destroy_remote;  // The upstream closed or reset it.
   stats::Counter& upstream_cx_rx_bytes_total;
   stats::Counter& upstream_cx_tx_bytes_total;
   stats::Counter& upstream_cx_none_healthy;

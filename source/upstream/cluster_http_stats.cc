@@ -28,8 +28,6 @@ ClusterHttpStats::ClusterHttpStats(stats::Store& store, const std::string& c)
       upstream_rq_tx_reset(store.counter(name(c, "upstream_rq_tx_reset"))),
       upstream_rq_pending_total(store.counter(name(c, "upstream_rq_pending_total"))),
       upstream_cx_http1_total(store.counter(name(c, "upstream_cx_http1_total"))),
-      upstream_cx_protocol_error(store.counter(name(c, "upstream_cx_protocol_error"))),
-      upstream_cx_destroy_local(store.counter(name(c, "upstream_cx_destroy_local"))),
-      upstream_cx_destroy_remote(store.counter(name(c, "upstream_cx_destroy_remote"))) {}
+      upstream_cx_protocol_error(store.counter(name(c, "upstream_cx_protocol_error"))) {}
 
 }  // namespace remora::upstream

@@ -27,8 +27,6 @@ struct ClusterHttpStats {
   stats::Counter& upstream_rq_pending_total;
   stats::Counter& upstream_cx_http1_total;
   stats::Counter& upstream_cx_protocol_error;
-  stats::Counter& upstream_cx_destroy_local;
-  stats::Counter& upstream_cx_destroy_remote;
 
   void countResponse(uint32_t status) {
     switch (status / 100) {

@@ -425,9 +425,16 @@ TEST_CASE("an empty string_match prefix is a compile error", "[router]") {
         "be empty");
 }
 
-TEST_CASE("connect_matcher is refused as unsupported", "[router]") {
-  CHECK(compileError(routes("  - {match: {connect_matcher: {}}, route: {cluster: a}}\n")) ==
-        "route_config.virtual_hosts[0].routes[0].match.connect_matcher: not supported by Remora");
+TEST_CASE("connect_matcher matches CONNECT requests and path routes do not", "[router]") {
+  auto table = mustCompile(routes(R"(
+  - {name: plain, match: {prefix: /}, route: {cluster: a}}
+  - {name: tunnel, match: {connect_matcher: {}}, route: {cluster: b}}
+)"));
+  http::HeaderMap connect;
+  connect.add(":method", "CONNECT");
+  connect.add(":authority", "example.com:443");
+  CHECK(routed(*table, connect) == "tunnel");
+  CHECK(routed(*table, request("example.com", "/x")) == "plain");
 }
 
 TEST_CASE("referencedClusters lists static cluster names once each", "[router]") {

@@ -51,6 +51,11 @@ void ClientConnection::close() {
   if (stats_) {
     stats_->upstream_cx_active.dec();
     stats_->upstream_cx_destroy.inc();
+    if (closed_by_remote_) {
+      stats_->upstream_cx_destroy_remote.inc();
+    } else {
+      stats_->upstream_cx_destroy_local.inc();
+    }
     stats_->upstream_cx_rx_bytes_total.inc(conn_->bytesRead());
     stats_->upstream_cx_tx_bytes_total.inc(conn_->bytesWritten());
   }
@@ -132,6 +137,7 @@ void ClientConnection::prepareForReuse() {
 }
 
 void ClientConnection::fail(UpstreamFailure failure) {
+  if (failure == UpstreamFailure::kRemoteClose) closed_by_remote_ = true;
   close();
   if (idle_) {
     idle_broken_ = true;
@@ -164,12 +170,14 @@ void ClientConnection::onEvent(network::Connection&, network::ConnectionEvent ev
       if (!idle_ && have_headers_ && !response_complete_ && parser_.onEof()) {
         // A close-delimited body ends here.
         response_complete_ = true;
+        closed_by_remote_ = true;
         close_after_ = true;
         callbacks_->onResponseComplete();
         return;
       }
       if (!idle_ && response_complete_) {
         close_after_ = true;
+        closed_by_remote_ = true;
         return;
       }
       fail(UpstreamFailure::kRemoteClose);

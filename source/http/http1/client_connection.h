@@ -125,6 +125,7 @@ class ClientConnection : public event::DeferredDeletable,
   bool idle_ = false;
   bool idle_broken_ = false;
   bool closed_ = false;
+  bool closed_by_remote_ = false;
   uint32_t requests_served_ = 0;
 };
 using ClientConnectionPtr = std::unique_ptr<ClientConnection>;
