@@ -390,6 +390,18 @@ void ActiveStream::onRequestTimer() {
 }
 
 void ActiveStream::log() {
+  // The router's outcomes, counted under the HCM's prefix as Envoy names them.
+  const auto& stats = *session_.config_.stats;
+  if (info_.hasFlag(kNoRouteFound)) stats.no_route.inc();
+  if (info_.hasFlag(kNoClusterFound)) stats.no_cluster.inc();
+  if (info_.response_code_details == "direct_response") {
+    if (info_.response_code >= 300 && info_.response_code < 400 &&
+        response_headers_.has("location")) {
+      stats.rq_redirect.inc();
+    } else {
+      stats.rq_direct_response.inc();
+    }
+  }
   for (const auto& log : session_.config_.access_logs) log->log(info_);
 }
 

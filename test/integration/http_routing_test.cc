@@ -157,6 +157,7 @@ TEST_CASE("a request no route matches gets 404 and reaches no upstream", "[http]
   CHECK(r.status == 404);
   CHECK(r.complete);
   CHECK(backend.requestsReceived() == 0);
+  CHECK(statReaches(*remora, "http.ingress.no_route", 1));
 }
 
 TEST_CASE("a request whose Host matches no virtual host gets 404", "[http]") {
@@ -204,6 +205,7 @@ TEST_CASE("direct_response answers with its status and inline body without an up
   CHECK(r.status == 418);
   CHECK(r.body == "short and stout");
   CHECK(r.header("content-length") == "15");
+  CHECK(statReaches(*remora, "http.ingress.rq_direct_response", 1));
 }
 
 TEST_CASE(
@@ -223,6 +225,7 @@ TEST_CASE(
   ClientResponse found = fetch(port, get("/secure/page", "site.example.com"));
   CHECK(found.status == 302);
   CHECK(found.header("location") == "https://site.example.com/secure/page");
+  CHECK(statReaches(*remora, "http.ingress.rq_redirect", 2));
 }
 
 TEST_CASE("prefix_rewrite replaces the matched prefix in the path the upstream sees", "[http]") {

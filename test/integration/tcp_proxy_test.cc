@@ -13,6 +13,7 @@
 #include "test/support/backends.h"
 #include "test/support/bootstrap.h"
 #include "test/support/remora_process.h"
+#include "test/support/sanitizer.h"
 #include "test/support/sockets.h"
 
 namespace remora::testing {
@@ -23,18 +24,6 @@ using namespace std::chrono_literals;
 constexpr auto kIoTimeout = 10s;
 constexpr size_t kKiB = 1024;
 constexpr size_t kMiB = 1024 * 1024;
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
 
 // Starts remora on one worker (so load balancing order is deterministic) and waits until it serves.
 std::unique_ptr<RemoraProcess> startRemora(const std::string& config,
