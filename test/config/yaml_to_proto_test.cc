@@ -194,7 +194,7 @@ TEST_CASE("a single mapping where a list of messages is expected is a one-elemen
             "endpoints: expected a list, got a single mapping; treated as a one-element list"});
 }
 
-TEST_CASE("map fields take a mapping; errors name the key", "[config]") {
+TEST_CASE("map fields take a mapping and errors name the key", "[config]") {
   Parsed p = parseOk("named: {a: {host: x}}\nby_number: {'80': http, 443: https}\n");
   CHECK(p.text() ==
         "by_number { key: 80 value: \"http\" } by_number { key: 443 value: \"https\" } "

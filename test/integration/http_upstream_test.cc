@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "test/support/backends.h"
 #include "test/support/bootstrap.h"
 #include "test/support/http_backend.h"
 #include "test/support/http_integration.h"
@@ -335,6 +336,40 @@ TEST_CASE("a cluster without endpoints answers 503 no healthy upstream", "[http]
   CHECK(r.status == 503);
   CHECK(r.body == "no healthy upstream");
   CHECK(statReaches(*remora, "cluster.empty.upstream_cx_none_healthy", 1));
+}
+
+}  // namespace
+}  // namespace remora::testing
+
+namespace remora::testing {
+namespace {
+
+TEST_CASE(
+    "an upstream answering before the request body ended gets its response to the client "
+    "and both connections close",
+    "[http]") {
+  // Reads the head and what body came with it, answers 413 at once, then waits for the close.
+  TcpServer upstream([](ServerConnection& conn) {
+    if (conn.read().data.empty()) return;
+    conn.write("HTTP/1.1 413 Payload Too Large\r\ncontent-length: 0\r\n\r\n");
+    std::string rest;
+    conn.readUntilEof(&rest);
+  });
+  auto remora = startRemora(ingressBootstrap(singleRouteConfig("backend"),
+                                             {staticCluster("backend", {upstream.port()})}));
+  HttpTestClient client(ingressPort(*remora));
+  REQUIRE(client.connected());
+  // A body announced as 1 MB of which only 1 KiB is sent: the request cannot have ended.
+  REQUIRE(
+      client.sendRaw("POST /upload HTTP/1.1\r\nhost: backend\r\ncontent-length: 1000000\r\n\r\n" +
+                     std::string(1024, 'x')));
+  ClientResponse r =
+      client.readResponse(ReadOptions{.store_body = true, .timeout = {}, .method = "POST"});
+  CHECK(r.status == 413);
+  // HTTP/1 cannot find the next request after an unread body: the proxy closes.
+  CHECK(client.waitForClose(std::chrono::seconds(5)));
+  // The upstream connection was not kept for reuse either.
+  CHECK(statReaches(*remora, "cluster.backend.upstream_cx_active", 0));
 }
 
 }  // namespace

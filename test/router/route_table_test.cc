@@ -207,7 +207,7 @@ TEST_CASE("path_separated_prefix matches whole path segments only", "[router]") 
   CHECK(routed(*table, request("h", "/api/developer")) == "none");
 }
 
-TEST_CASE("ignore_path_parameters_in_path_matching drops ;params before matching", "[router]") {
+TEST_CASE("ignore_path_parameters_in_path_matching drops path parameters before matching", "[router]") {
   const std::string items = "  - {name: r, match: {path: /a/b}, route: {cluster: a}}\n";
   auto plain = mustCompile(routes(items));
   auto ignoring = mustCompile(routes(items, "ignore_path_parameters_in_path_matching: true\n"));
@@ -270,7 +270,7 @@ TEST_CASE("a header matcher with only a name matches on presence", "[router]") {
   CHECK(routed(*table, request("h", "/")) == "none");
 }
 
-TEST_CASE("range_match accepts whole integers in [start end)", "[router]") {
+TEST_CASE("range_match accepts whole integers from start up to but excluding end", "[router]") {
   auto table =
       mustCompile(routes("  - {name: r, match: {prefix: /, headers: [{name: x-n, range_match: "
                          "{start: -10, end: 0}}]}, "

@@ -35,6 +35,18 @@ const char kHeader[] =
     "static_resources:\n"
     "  listeners:\n";
 
+// A listener on 127.0.0.1:0, up to its filter_chains.
+std::string listenerHead(const std::string& name, std::optional<uint32_t> buffer_limit) {
+  std::string y = "  - name: " + name +
+                  "\n"
+                  "    address:\n"
+                  "      socket_address: { address: 127.0.0.1, port_value: 0 }\n";
+  if (buffer_limit) {
+    y += "    per_connection_buffer_limit_bytes: " + std::to_string(*buffer_limit) + "\n";
+  }
+  return y;
+}
+
 }  // namespace
 
 std::string clustersYaml(const std::vector<ClusterSpec>& clusters) {
@@ -66,14 +78,7 @@ std::string httpBootstrap(const std::vector<HttpListenerSpec>& listeners,
                           const std::vector<ClusterSpec>& clusters) {
   std::string y = kHeader;
   for (const auto& l : listeners) {
-    y += "  - name: " + l.listener +
-         "\n"
-         "    address:\n"
-         "      socket_address: { address: 127.0.0.1, port_value: 0 }\n";
-    if (l.per_connection_buffer_limit_bytes) {
-      y += "    per_connection_buffer_limit_bytes: " +
-           std::to_string(*l.per_connection_buffer_limit_bytes) + "\n";
-    }
+    y += listenerHead(l.listener, l.per_connection_buffer_limit_bytes);
     y += "    filter_chains:\n"
          "    - filters:\n"
          "      - name: envoy.filters.network.http_connection_manager\n"
@@ -114,14 +119,7 @@ std::string bootstrapYaml(const std::vector<TcpProxySpec>& listeners,
                           const std::vector<ClusterSpec>& clusters) {
   std::string y = kHeader;
   for (const auto& l : listeners) {
-    y += "  - name: " + l.listener +
-         "\n"
-         "    address:\n"
-         "      socket_address: { address: 127.0.0.1, port_value: 0 }\n";
-    if (l.per_connection_buffer_limit_bytes) {
-      y += "    per_connection_buffer_limit_bytes: " +
-           std::to_string(*l.per_connection_buffer_limit_bytes) + "\n";
-    }
+    y += listenerHead(l.listener, l.per_connection_buffer_limit_bytes);
     y += "    filter_chains:\n"
          "    - filters:\n"
          "      - name: envoy.filters.network.tcp_proxy\n"
