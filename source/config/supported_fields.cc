@@ -61,39 +61,65 @@ const absl::flat_hash_set<std::string>& supportedFields() {
       "envoy.config.endpoint.v3.LbEndpoint.endpoint",
       "envoy.config.endpoint.v3.Endpoint.address",
       // http_connection_manager and the router filter
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.codec_type",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.stat_prefix",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.route_config",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.http_filters",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.common_http_protocol_options",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.server_name",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.server_header_transformation",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.max_request_headers_kb",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.stream_idle_timeout",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.request_timeout",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.request_headers_timeout",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.access_log",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.use_remote_address",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.xff_num_trusted_hops",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.internal_address_config",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.skip_xff_append",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.codec_"
+      "type",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.stat_"
+      "prefix",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.route_"
+      "config",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.http_"
+      "filters",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.common_"
+      "http_protocol_options",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.server_"
+      "name",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.server_"
+      "header_transformation",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.max_"
+      "request_headers_kb",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.stream_"
+      "idle_timeout",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.request_"
+      "timeout",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.request_"
+      "headers_timeout",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.access_"
+      "log",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.use_"
+      "remote_address",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.xff_num_"
+      "trusted_hops",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.internal_"
+      "address_config",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.skip_xff_"
+      "append",
       "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.via",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.generate_request_id",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.preserve_external_request_id",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.always_set_request_id_in_response",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.proxy_100_continue",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.upgrade_configs",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.InternalAddressConfig.unix_sockets",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.InternalAddressConfig.cidr_ranges",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.UpgradeConfig.upgrade_type",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.UpgradeConfig.enabled",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.generate_"
+      "request_id",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.preserve_"
+      "external_request_id",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.always_"
+      "set_request_id_in_response",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.proxy_100_"
+      "continue",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.upgrade_"
+      "configs",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager."
+      "InternalAddressConfig.unix_sockets",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager."
+      "InternalAddressConfig.cidr_ranges",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager."
+      "UpgradeConfig.upgrade_type",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager."
+      "UpgradeConfig.enabled",
       "envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter.name",
       "envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter.typed_config",
       "envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter.is_optional",
       "envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter.disabled",
       "envoy.config.core.v3.HttpProtocolOptions.idle_timeout",
       "envoy.config.core.v3.HttpProtocolOptions.max_headers_count",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.http_protocol_options",
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.http_"
+      "protocol_options",
       "envoy.config.core.v3.Http1ProtocolOptions.accept_http_10",
       "envoy.config.core.v3.Http1ProtocolOptions.default_host_for_http_10",
       "envoy.config.core.v3.Http1ProtocolOptions.enable_trailers",

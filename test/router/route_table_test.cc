@@ -207,7 +207,8 @@ TEST_CASE("path_separated_prefix matches whole path segments only", "[router]") 
   CHECK(routed(*table, request("h", "/api/developer")) == "none");
 }
 
-TEST_CASE("ignore_path_parameters_in_path_matching drops path parameters before matching", "[router]") {
+TEST_CASE("ignore_path_parameters_in_path_matching drops path parameters before matching",
+          "[router]") {
   const std::string items = "  - {name: r, match: {path: /a/b}, route: {cluster: a}}\n";
   auto plain = mustCompile(routes(items));
   auto ignoring = mustCompile(routes(items, "ignore_path_parameters_in_path_matching: true\n"));

@@ -82,7 +82,9 @@ TEST_CASE("prometheus format groups by tag-extracted name with cluster tags", "[
         "\n");
 }
 
-TEST_CASE("prometheus names replace every char outside letters digits and underscore with underscore", "[stats]") {
+TEST_CASE(
+    "prometheus names replace every char outside letters digits and underscore with underscore",
+    "[stats]") {
   CHECK(prometheusMetricName("http.ingress-1.downstream:rq") ==
         "envoy_http_ingress_1_downstream_rq");
   Store store;

@@ -93,12 +93,23 @@ void answerHttp(evhttp_request* req, void* arg) {
   const std::string& name = *static_cast<const std::string*>(arg);
   const char* method = "OTHER";
   switch (evhttp_request_get_command(req)) {
-    case EVHTTP_REQ_GET: method = "GET"; break;
-    case EVHTTP_REQ_POST: method = "POST"; break;
-    case EVHTTP_REQ_PUT: method = "PUT"; break;
-    case EVHTTP_REQ_DELETE: method = "DELETE"; break;
-    case EVHTTP_REQ_HEAD: method = "HEAD"; break;
-    default: break;
+    case EVHTTP_REQ_GET:
+      method = "GET";
+      break;
+    case EVHTTP_REQ_POST:
+      method = "POST";
+      break;
+    case EVHTTP_REQ_PUT:
+      method = "PUT";
+      break;
+    case EVHTTP_REQ_DELETE:
+      method = "DELETE";
+      break;
+    case EVHTTP_REQ_HEAD:
+      method = "HEAD";
+      break;
+    default:
+      break;
   }
   evbuffer* body = evbuffer_new();
   evbuffer_add_printf(body, "%s: %s %s\n", name.c_str(), method, evhttp_request_get_uri(req));
