@@ -157,9 +157,7 @@ void ActiveStream::decodeData(evbuffer* data, bool end_stream) {
 void ActiveStream::decodeTrailers(HeaderMap&& trailers) {
   if (!session_.config_.enable_trailers) {
     // As Envoy by default: HTTP/1 trailers end the body but are not forwarded.
-    evbuffer* empty = evbuffer_new();
-    decodeData(empty, true);
-    evbuffer_free(empty);
+    decodeData(session_.scratch_, true);
     return;
   }
   onRequestComplete();
@@ -208,18 +206,14 @@ void ActiveStream::sendLocalReply(uint32_t status, absl::string_view body,
   }
   encodeHeaders(std::move(headers), false);
   if (destroyed_) return;
-  evbuffer* buf = evbuffer_new();
-  evbuffer_add(buf, body.data(), body.size());
-  encodeData(buf, true);
-  evbuffer_free(buf);
+  evbuffer_add(session_.scratch_, body.data(), body.size());
+  encodeData(session_.scratch_, true);
 }
 
 void ActiveStream::encode100Continue() {
-  evbuffer* out = evbuffer_new();
   static constexpr absl::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-  evbuffer_add(out, kContinue.data(), kContinue.size());
-  session_.write(out);
-  evbuffer_free(out);
+  evbuffer_add(session_.out_, kContinue.data(), kContinue.size());
+  session_.write(session_.out_);
 }
 
 void ActiveStream::encodeHeaders(HeaderMap&& headers, bool end_stream) {
@@ -284,12 +278,10 @@ void ActiveStream::encodeHeaders(HeaderMap&& headers, bool end_stream) {
   }
   countResponse(*config.stats, status);
 
-  evbuffer* out = evbuffer_new();
-  http1::encodeResponseHead(headers, 1, out);
+  http1::encodeResponseHead(headers, 1, session_.out_);
   response_headers_ = std::move(headers);
   info_.response_headers = &response_headers_;
-  session_.write(out);
-  evbuffer_free(out);
+  session_.write(session_.out_);
   if (end_stream) finishResponse();
 }
 
@@ -310,15 +302,13 @@ void ActiveStream::encodeData(evbuffer* data, bool end_stream) {
     evbuffer_drain(data, len);
   } else {
     info_.bytes_sent += len;
-    evbuffer* out = evbuffer_new();
     if (response_chunked_) {
-      if (len > 0) http1::encodeChunk(data, out);
-      if (end_stream) http1::encodeLastChunk(nullptr, out);
+      if (len > 0) http1::encodeChunk(data, session_.out_);
+      if (end_stream) http1::encodeLastChunk(nullptr, session_.out_);
     } else {
-      evbuffer_add_buffer(out, data);
+      evbuffer_add_buffer(session_.out_, data);
     }
-    session_.write(out);
-    evbuffer_free(out);
+    session_.write(session_.out_);
   }
   if (end_stream) finishResponse();
 }
@@ -328,10 +318,9 @@ void ActiveStream::encodeTrailers(HeaderMap&& trailers) {
   response_trailers_ = std::move(trailers);
   info_.response_trailers = &response_trailers_;
   if (response_chunked_) {
-    evbuffer* out = evbuffer_new();
-    http1::encodeLastChunk(session_.config_.enable_trailers ? &response_trailers_ : nullptr, out);
-    session_.write(out);
-    evbuffer_free(out);
+    http1::encodeLastChunk(session_.config_.enable_trailers ? &response_trailers_ : nullptr,
+                           session_.out_);
+    session_.write(session_.out_);
   }
   finishResponse();
 }
@@ -418,7 +407,9 @@ ConnManagerSession::ConnManagerSession(network::WorkerContext& worker,
       peer_(peer),
       buffer_limit_(buffer_limit),
       parser_(http1::MessageType::kRequest, *this, config.limits),
-      pending_body_(evbuffer_new()) {}
+      pending_body_(evbuffer_new()),
+      out_(evbuffer_new()),
+      scratch_(evbuffer_new()) {}
 
 ConnManagerSession::~ConnManagerSession() {
   if (stream_) {
@@ -426,6 +417,8 @@ ConnManagerSession::~ConnManagerSession() {
     for (auto& f : stream_->filters_) f->onDestroy();
   }
   evbuffer_free(pending_body_);
+  evbuffer_free(out_);
+  evbuffer_free(scratch_);
 }
 
 void ConnManagerSession::start(network::SocketFd fd) {
@@ -670,9 +663,7 @@ void ConnManagerSession::onEvent(network::Connection&, network::ConnectionEvent 
     case ConnectionEvent::kRemoteEof:
       remote_eof_ = true;
       if (stream_ != nullptr && stream_->tunnel_) {
-        evbuffer* empty = evbuffer_new();
-        stream_->decodeData(empty, true);
-        evbuffer_free(empty);
+        stream_->decodeData(scratch_, true);
         return;
       }
       if (stream_ == nullptr) {

@@ -129,6 +129,10 @@ class ConnManagerSession : public network::Session,
   http1::MessageHead pending_head_;
   HeaderMap pending_trailers_;
   evbuffer* pending_body_;
+  // Reused for every response: bytes being framed for the client, and bodies or end-of-stream
+  // markers handed to the filters. Both are empty between calls.
+  evbuffer* out_;
+  evbuffer* scratch_;
   bool have_headers_ = false;
   bool have_trailers_ = false;
   bool message_complete_ = false;

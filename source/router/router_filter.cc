@@ -24,11 +24,21 @@ std::mt19937_64& threadRng() {
 
 // Copies (not moves) `from` onto the end of `to`: the original stays for a replay.
 void copyBuffer(evbuffer* from, evbuffer* to) {
-  const int n = evbuffer_peek(from, -1, nullptr, nullptr, 0);
-  if (n <= 0) return;
-  std::vector<evbuffer_iovec> vec(n);
-  evbuffer_peek(from, -1, nullptr, vec.data(), n);
-  for (const auto& v : vec) evbuffer_add(to, v.iov_base, v.iov_len);
+  evbuffer_ptr pos;
+  evbuffer_ptr_set(from, &pos, 0, EVBUFFER_PTR_SET);
+  evbuffer_iovec vec[16];
+  // A batch of chains at a time, so a long buffer needs no allocation to walk.
+  for (;;) {
+    const int n = evbuffer_peek(from, -1, &pos, vec, 16);
+    if (n <= 0) return;
+    size_t batch = 0;
+    for (int i = 0; i < std::min(n, 16); ++i) {
+      evbuffer_add(to, vec[i].iov_base, vec[i].iov_len);
+      batch += vec[i].iov_len;
+    }
+    if (n <= 16) return;
+    evbuffer_ptr_set(from, &pos, batch, EVBUFFER_PTR_ADD);
+  }
 }
 
 constexpr absl::string_view kResetBeforeHeaders =
@@ -37,12 +47,16 @@ constexpr absl::string_view kResetBeforeHeaders =
 }  // namespace
 
 RouterFilter::RouterFilter(const RouterConfig& config)
-    : config_(config), pending_(evbuffer_new()), retained_(evbuffer_new()) {}
+    : config_(config),
+      pending_(evbuffer_new()),
+      retained_(evbuffer_new()),
+      scratch_(evbuffer_new()) {}
 
 RouterFilter::~RouterFilter() {
   onDestroy();
   evbuffer_free(pending_);
   evbuffer_free(retained_);
+  evbuffer_free(scratch_);
 }
 
 http::FilterStatus RouterFilter::decodeHeaders(http::HeaderMap& headers, bool end_stream) {
@@ -119,10 +133,8 @@ void RouterFilter::sendDirectResponse(const DirectResponse& direct) {
   }
   callbacks_->encodeHeaders(std::move(response), false);
   if (done_) return;
-  evbuffer* body = evbuffer_new();
-  evbuffer_add(body, direct.body.data(), direct.body.size());
-  callbacks_->encodeData(body, true);
-  evbuffer_free(body);
+  evbuffer_add(scratch_, direct.body.data(), direct.body.size());
+  callbacks_->encodeData(scratch_, true);
 }
 
 void RouterFilter::onRequestComplete() {
@@ -206,9 +218,9 @@ void RouterFilter::startAttempt() {
   }
   attempt_start_ = Clock::now();
   request_sent_ = false;
-  auto& pool = callbacks_->worker().httpPools().pool(*cluster_, *host_);
+  pool_ = &callbacks_->worker().httpPools().pool(*cluster_, *host_);
   bool reused = false;
-  upstream_ = pool.acquire(*cluster_, this, &reused);
+  upstream_ = pool_->acquire(*cluster_, this, &reused);
   const RetryPolicy* policy = route_->retryPolicy();
   if (policy != nullptr && policy->per_try_timeout.count() > 0) {
     per_try_timer_->enable(policy->per_try_timeout);
@@ -235,11 +247,9 @@ void RouterFilter::sendRequest() {
   request_sent_ = true;
   if (replay) {
     // A retry: send again what the previous attempt was sent.
-    evbuffer* copy = evbuffer_new();
-    copyBuffer(retained_, copy);
+    copyBuffer(retained_, scratch_);
     const bool end = request_complete_ && evbuffer_get_length(pending_) == 0 && !request_trailers_;
-    upstream_->encodeData(copy, end);
-    evbuffer_free(copy);
+    upstream_->encodeData(scratch_, end);
     if (end) return;
   }
   if (!headers_only) flushPending();
@@ -301,9 +311,7 @@ void RouterFilter::onResponseComplete() {
   if (done_) return;
   if (tunnel_) {
     // The server ended its side of the tunnel.
-    evbuffer* empty = evbuffer_new();
-    callbacks_->encodeData(empty, true);
-    evbuffer_free(empty);
+    callbacks_->encodeData(scratch_, true);
     return;
   }
   if (cluster_->http_stats) cluster_->http_stats->upstream_rq_completed.inc();
@@ -312,9 +320,7 @@ void RouterFilter::onResponseComplete() {
     callbacks_->encodeTrailers(std::move(*response_trailers_));
     return;
   }
-  evbuffer* empty = evbuffer_new();
-  callbacks_->encodeData(empty, true);
-  evbuffer_free(empty);
+  callbacks_->encodeData(scratch_, true);
 }
 
 void RouterFilter::endAttempt(bool reuse) {
@@ -328,11 +334,7 @@ void RouterFilter::endAttempt(bool reuse) {
   if (upstream_ == nullptr) return;
   auto& dispatcher = callbacks_->worker().dispatcher();
   if (reuse && upstream_->reusable()) {
-    const network::Address addr = upstream_->address();
-    // Find the pool by the connection's host: the one it came from.
-    upstream::Host h;
-    h.address = addr;
-    callbacks_->worker().httpPools().pool(*cluster_, h).release(std::move(upstream_));
+    pool_->release(std::move(upstream_));
     return;
   }
   upstream_->close();

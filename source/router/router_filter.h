@@ -19,6 +19,10 @@
 #include "source/router/route_table.h"
 #include "source/upstream/cluster.h"
 
+namespace remora::upstream {
+class Http1ConnPool;
+}
+
 namespace remora::router {
 
 struct RouterConfig {
@@ -80,6 +84,7 @@ class RouterFilter : public http::StreamFilter,
   std::optional<RetryState> retry_state_;
   evbuffer* pending_;   // Body not yet written to the current attempt.
   evbuffer* retained_;  // Everything sent so far, for a replay; only while buffering_.
+  evbuffer* scratch_;   // Reused for local bodies, replays and end markers; empty between uses.
   bool buffering_ = true;
   bool body_expected_ = false;  // The request has a body (framing needed upstream).
   bool request_complete_ = false;
@@ -91,6 +96,7 @@ class RouterFilter : public http::StreamFilter,
   http::http1::ClientConnectionPtr upstream_;
   upstream::LoadBalancer* lb_ = nullptr;
   const upstream::Host* host_ = nullptr;
+  upstream::Http1ConnPool* pool_ = nullptr;  // The current attempt's; pools live with the worker.
   std::chrono::steady_clock::time_point attempt_start_;
   std::chrono::milliseconds timeout_{0};
   event::TimerPtr global_timer_;

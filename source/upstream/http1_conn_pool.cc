@@ -1,7 +1,5 @@
 #include "source/upstream/http1_conn_pool.h"
 
-#include "absl/strings/str_cat.h"
-
 namespace remora::upstream {
 
 using http::http1::ClientConnection;
@@ -76,13 +74,13 @@ void Http1ConnPool::onIdleTimer() {
 }
 
 Http1ConnPool& Http1ConnPools::pool(const Cluster& cluster, const Host& host) {
-  std::string key = absl::StrCat(cluster.name, "|", host.address.asString());
-  auto it = pools_.find(key);
-  if (it != pools_.end()) return *it->second;
+  auto& by_address = pools_[cluster.name];
+  auto it = by_address.find(host.address.asString());
+  if (it != by_address.end()) return *it->second;
   auto pool = std::make_unique<Http1ConnPool>(dispatcher_, host.address, 64,
                                               std::chrono::milliseconds(3600 * 1000));
   Http1ConnPool& ref = *pool;
-  pools_.emplace(std::move(key), std::move(pool));
+  by_address.emplace(host.address.asString(), std::move(pool));
   return ref;
 }
 

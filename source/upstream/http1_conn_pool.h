@@ -65,7 +65,9 @@ class Http1ConnPools {
 
  private:
   event::Dispatcher& dispatcher_;
-  absl::flat_hash_map<std::string, std::unique_ptr<Http1ConnPool>> pools_;
+  // Cluster name, then host address: both looked up by view, so finding a pool never allocates.
+  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, std::unique_ptr<Http1ConnPool>>>
+      pools_;
 };
 
 }  // namespace remora::upstream

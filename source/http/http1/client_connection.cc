@@ -29,7 +29,8 @@ ClientConnection::ClientConnection(event::Dispatcher& dispatcher, const network:
     : address_(to),
       callbacks_(callbacks),
       parser_(MessageType::kResponse, *this, responseLimits()),
-      body_(evbuffer_new()) {
+      body_(evbuffer_new()),
+      out_(evbuffer_new()) {
   conn_ = network::Connection::connect(dispatcher, to, *this, connect_timeout);
   conn_->setBufferLimit(buffer_limit);
 }
@@ -37,6 +38,7 @@ ClientConnection::ClientConnection(event::Dispatcher& dispatcher, const network:
 ClientConnection::~ClientConnection() {
   close();
   evbuffer_free(body_);
+  evbuffer_free(out_);
 }
 
 void ClientConnection::setStats(std::shared_ptr<upstream::ClusterStats> stats) {
@@ -74,14 +76,12 @@ void ClientConnection::encodeHeaders(const HeaderMap& headers, bool chunked, boo
   parser_.setRequestMethod(method);
   request_chunked_ = chunked;
   if (saysClose(headers)) close_after_ = true;
-  evbuffer* out = evbuffer_new();
-  encodeRequestHead(headers, out);
+  encodeRequestHead(headers, out_);
   if (end_stream) {
-    if (chunked) encodeLastChunk(nullptr, out);
+    if (chunked) encodeLastChunk(nullptr, out_);
     request_complete_ = true;
   }
-  conn_->write(out);
-  evbuffer_free(out);
+  conn_->write(out_);
 }
 
 void ClientConnection::encodeData(evbuffer* data, bool end_stream) {
@@ -93,26 +93,22 @@ void ClientConnection::encodeData(evbuffer* data, bool end_stream) {
     conn_->write(data);
     return;
   }
-  evbuffer* out = evbuffer_new();
   if (request_chunked_) {
-    if (evbuffer_get_length(data) > 0) encodeChunk(data, out);
-    if (end_stream) encodeLastChunk(nullptr, out);
+    if (evbuffer_get_length(data) > 0) encodeChunk(data, out_);
+    if (end_stream) encodeLastChunk(nullptr, out_);
   } else {
-    evbuffer_add_buffer(out, data);
+    evbuffer_add_buffer(out_, data);
   }
   if (end_stream) request_complete_ = true;
-  conn_->write(out);
-  evbuffer_free(out);
+  conn_->write(out_);
 }
 
 void ClientConnection::encodeTrailers(const HeaderMap& trailers) {
   if (closed_) return;
-  evbuffer* out = evbuffer_new();
   // Trailers exist only in chunked framing; with a content-length they cannot be sent.
-  if (request_chunked_) encodeLastChunk(&trailers, out);
+  if (request_chunked_) encodeLastChunk(&trailers, out_);
   request_complete_ = true;
-  conn_->write(out);
-  evbuffer_free(out);
+  conn_->write(out_);
 }
 
 void ClientConnection::switchToTunnel() {

@@ -110,6 +110,7 @@ class ClientConnection : public event::DeferredDeletable,
   network::ConnectionPtr conn_;
   Parser parser_;
   evbuffer* body_;
+  evbuffer* out_;  // Request bytes being framed; reused, empty between calls.
   HeaderMap pending_headers_;
   MessageHead pending_head_;
   HeaderMap pending_trailers_;
