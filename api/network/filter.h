@@ -39,6 +39,10 @@ class WorkerContext {
   // The worker's upstream HTTP/1.1 connections, kept across requests and config versions.
   virtual upstream::Http1ConnPools& httpPools() = 0;
   virtual uint32_t workerIndex() const = 0;
+  // The configuration new requests start with (the latest one published to this worker). A
+  // connection keeps the snapshot it was accepted under for its listener's filter chain; each
+  // HTTP request takes this one for routes and clusters.
+  virtual const std::shared_ptr<const config::Snapshot>& currentSnapshot() const = 0;
   // The session has finished; it is destroyed on a later loop turn, never inside its callback.
   virtual void sessionDone(Session& session) = 0;
 };

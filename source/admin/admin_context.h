@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "source/admin/dynamic_config_state.h"
 #include "source/stats/store.h"
 
 namespace remora::admin {
@@ -32,8 +33,11 @@ class AdminContext {
   virtual std::string nodeId() const = 0;
   virtual std::string nodeCluster() const = 0;
   virtual const stats::Store& stats() const = 0;
-  // JSON in the shape of envoy.admin.v3.ConfigDump.
-  virtual std::string configDumpJson() const = 0;
+  // JSON in the shape of envoy.admin.v3.ConfigDump; the EndpointsConfigDump only when
+  // include_eds (?include_eds), as in Envoy.
+  virtual std::string configDumpJson(bool include_eds) const = 0;
+  // Every active cluster with its hosts, for GET /clusters.
+  virtual std::vector<ClusterInfo> clusters() const = 0;
   virtual std::vector<ListenerStatus> listeners() const = 0;
   // POST /quitquitquit: begin an orderly shutdown (called on the main thread).
   virtual void requestShutdown() = 0;

@@ -2,6 +2,7 @@
 #include "source/admin/handlers.h"
 
 #include "absl/strings/str_cat.h"
+#include "source/admin/clusters_handler.h"
 #include "source/admin/json_escape.h"
 #include "source/admin/server_info.h"
 #include "source/stats/text_format.h"
@@ -23,9 +24,14 @@ AdminResponse json(std::string body) {
   return r;
 }
 
+struct SelectedStats {
+  std::vector<stats::Store::Entry> stats;
+  std::vector<stats::HistogramSnapshot> histograms;
+};
+
 // The ?usedonly / ?filter= / ?type= selection both stats endpoints share; 400 on a bad value.
-absl::StatusOr<std::vector<stats::Store::Entry>> selectedStats(const AdminContext& context,
-                                                               const QueryParams& params) {
+absl::StatusOr<SelectedStats> selectedStats(const AdminContext& context,
+                                            const QueryParams& params) {
   stats::StatsQuery query;
   query.used_only = params.contains("usedonly");
   if (const auto it = params.find("filter"); it != params.end()) query.filter = it->second;
@@ -34,18 +40,24 @@ absl::StatusOr<std::vector<stats::Store::Entry>> selectedStats(const AdminContex
       query.type = stats::StatTypeFilter::kCounters;
     } else if (it->second == "Gauges") {
       query.type = stats::StatTypeFilter::kGauges;
+    } else if (it->second == "Histograms") {
+      query.type = stats::StatTypeFilter::kHistograms;
     } else if (it->second != "All") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("invalid type '", it->second, "': expected All, Counters or Gauges"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "invalid type '", it->second, "': expected All, Counters, Gauges or Histograms"));
     }
   }
-  return stats::selectStats(context.stats().snapshot(), query);
+  auto entries = stats::selectStats(context.stats().snapshot(), query);
+  if (!entries.ok()) return entries.status();
+  auto histograms = stats::selectHistograms(context.stats().histogramSnapshot(), query);
+  if (!histograms.ok()) return histograms.status();
+  return SelectedStats{*std::move(entries), *std::move(histograms)};
 }
 
 AdminResponse prometheus(const AdminContext& context, const QueryParams& params) {
-  auto entries = selectedStats(context, params);
-  if (!entries.ok()) return text(400, absl::StrCat(entries.status().message(), "\n"));
-  return text(200, stats::renderPrometheus(*entries));
+  auto selected = selectedStats(context, params);
+  if (!selected.ok()) return text(400, absl::StrCat(selected.status().message(), "\n"));
+  return text(200, stats::renderPrometheus(selected->stats, selected->histograms));
 }
 
 AdminResponse statsHandler(const AdminContext& context, const QueryParams& params) {
@@ -56,10 +68,10 @@ AdminResponse statsHandler(const AdminContext& context, const QueryParams& param
     return text(400,
                 absl::StrCat("invalid format '", format, "': expected text, json or prometheus\n"));
   }
-  auto entries = selectedStats(context, params);
-  if (!entries.ok()) return text(400, absl::StrCat(entries.status().message(), "\n"));
-  if (format == "json") return json(stats::renderJson(*entries));
-  return text(200, stats::renderText(*entries));
+  auto selected = selectedStats(context, params);
+  if (!selected.ok()) return text(400, absl::StrCat(selected.status().message(), "\n"));
+  if (format == "json") return json(stats::renderJson(selected->stats, selected->histograms));
+  return text(200, stats::renderText(selected->stats, selected->histograms));
 }
 
 std::string listenersJson(const std::vector<ListenerStatus>& listeners) {
@@ -108,8 +120,18 @@ void registerDefaultHandlers(AdminServer& server, AdminContext& context) {
   });
   server.addHandler("/stats/prometheus", "print server stats in prometheus format", false,
                     [&context](const QueryParams& params) { return prometheus(context, params); });
+  server.addHandler(
+      "/clusters", "upstream cluster status", false, [&context](const QueryParams& params) {
+        const std::vector<ClusterInfo> clusters = context.clusters();
+        if (const auto it = params.find("format"); it != params.end() && it->second == "json") {
+          return json(clustersJson(clusters));
+        }
+        return text(200, clustersText(clusters));
+      });
   server.addHandler("/config_dump", "dump current Envoy configs (experimental)", false,
-                    [&context](const QueryParams&) { return json(context.configDumpJson()); });
+                    [&context](const QueryParams& params) {
+                      return json(context.configDumpJson(params.contains("include_eds")));
+                    });
   server.addHandler(
       "/listeners", "print listener info", false,
       [&context](const QueryParams& params) { return listenersHandler(context, params); });

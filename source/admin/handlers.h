@@ -1,5 +1,5 @@
 // The admin endpoints Envoy serves and Remora supports: /, /help, /ready, /server_info, /stats,
-// /stats/prometheus, /config_dump, /listeners and POST /quitquitquit.
+// /stats/prometheus, /clusters, /config_dump, /listeners and POST /quitquitquit.
 #pragma once
 
 #include "source/admin/admin_context.h"

@@ -90,6 +90,21 @@ absl::Status buildLbPolicy(const Cluster& proto, const std::string& path,
 
 }  // namespace
 
+absl::StatusOr<upstream::HostSetConstSharedPtr> buildHostSet(
+    const envoy::config::endpoint::v3::ClusterLoadAssignment& cla, const std::string& path) {
+  auto hosts = buildHosts(cla, path);
+  if (!hosts.ok()) return hosts.status();
+  return upstream::HostSetConstSharedPtr(*std::move(hosts));
+}
+
+upstream::ClusterConstSharedPtr withHosts(const upstream::Cluster& cluster,
+                                          upstream::HostSetConstSharedPtr hosts) {
+  auto copy = std::make_shared<upstream::Cluster>(cluster);
+  copy->host_set = std::move(hosts);
+  copy->stats->membership_total.set(static_cast<int64_t>(copy->host_set->hosts.size()));
+  return copy;
+}
+
 absl::StatusOr<upstream::ClusterConstSharedPtr> buildCluster(const Cluster& proto,
                                                              const std::string& path,
                                                              stats::Store& store,
@@ -101,10 +116,22 @@ absl::StatusOr<upstream::ClusterConstSharedPtr> buildCluster(const Cluster& prot
   if (proto.cluster_discovery_type_case() == Cluster::kClusterType) {
     return invalidAt(fieldPath(path, "cluster_type"), "custom cluster types are not supported");
   }
-  if (proto.type() != Cluster::STATIC) {
+  if (proto.type() == Cluster::EDS) {
+    const std::string eds_path = fieldPath(path, "eds_cluster_config");
+    const auto& source = proto.eds_cluster_config().eds_config();
+    if (!source.has_ads() && !source.has_api_config_source()) {
+      return invalidAt(fieldPath(eds_path, "eds_config"),
+                       "required: ads or api_config_source (path and self sources are not "
+                       "supported)");
+    }
+    cluster->eds = true;
+    cluster->eds_service_name = proto.eds_cluster_config().service_name().empty()
+                                    ? proto.name()
+                                    : proto.eds_cluster_config().service_name();
+  } else if (proto.type() != Cluster::STATIC) {
     return invalidAt(fieldPath(path, "type"),
                      absl::StrCat(Cluster::DiscoveryType_Name(proto.type()),
-                                  " is not supported yet; this version serves STATIC clusters"));
+                                  " is not supported yet; use STATIC or EDS"));
   }
   if (proto.has_transport_socket()) {
     return invalidAt(fieldPath(path, "transport_socket"),
@@ -126,9 +153,14 @@ absl::StatusOr<upstream::ClusterConstSharedPtr> buildCluster(const Cluster& prot
   }
   if (absl::Status lb = buildLbPolicy(proto, path, *cluster, report); !lb.ok()) return lb;
 
-  auto hosts = buildHosts(proto.load_assignment(), fieldPath(path, "load_assignment"));
-  if (!hosts.ok()) return hosts.status();
-  cluster->host_set = *std::move(hosts);
+  if (cluster->eds) {
+    // Endpoints arrive over EDS; until then the cluster has none.
+    cluster->host_set = std::make_shared<upstream::HostSet>();
+  } else {
+    auto hosts = buildHosts(proto.load_assignment(), fieldPath(path, "load_assignment"));
+    if (!hosts.ok()) return hosts.status();
+    cluster->host_set = *std::move(hosts);
+  }
   cluster->stats = std::make_shared<upstream::ClusterStats>(store, cluster->name);
   cluster->http_stats = std::make_shared<upstream::ClusterHttpStats>(store, cluster->name);
   cluster->stats->membership_total.set(static_cast<int64_t>(cluster->host_set->hosts.size()));

@@ -13,6 +13,10 @@
 #include "source/network/address.h"
 #include "source/upstream/cluster.h"
 
+namespace remora::router {
+class RouteTable;
+}
+
 namespace remora::config {
 
 struct FilterChainConfig {
@@ -35,10 +39,16 @@ struct Snapshot {
   // In config order, so workers and the admin list listeners as the user wrote them.
   std::vector<ListenerConfigConstSharedPtr> listeners;
   absl::flat_hash_map<std::string, upstream::ClusterConstSharedPtr> clusters;
+  // Route configurations received over RDS, by name.
+  absl::flat_hash_map<std::string, std::shared_ptr<const router::RouteTable>> routes;
 
   const upstream::Cluster* findCluster(absl::string_view name) const {
     auto it = clusters.find(name);
     return it == clusters.end() ? nullptr : it->second.get();
+  }
+  const router::RouteTable* findRoutes(absl::string_view name) const {
+    auto it = routes.find(name);
+    return it == routes.end() ? nullptr : it->second.get();
   }
   const ListenerConfig* findListener(absl::string_view name) const {
     for (const auto& l : listeners) {

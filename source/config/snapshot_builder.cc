@@ -52,9 +52,17 @@ absl::StatusOr<SnapshotConstSharedPtr> buildStaticSnapshot(
     for (size_t c = 0; c < l.filter_chains.size(); ++c) {
       const auto* filter = l.filter_chains[c].terminal_filter.get();
       if (const auto* hcm = dynamic_cast<const http::ConnManagerFactory*>(filter)) {
-        if (!hcm->config().validate_clusters) continue;
+        if (!hcm->config().validate_clusters || hcm->config().route_table == nullptr) continue;
         for (const auto& name : hcm->config().route_table->referencedClusters()) {
           if (snapshot->findCluster(name) != nullptr) continue;
+          // With CDS, the cluster may come later: say so, as Envoy cannot check it either.
+          if (bootstrap.dynamic_resources().has_cds_config()) {
+            report.warnings.push_back(
+                atPath(fieldPath(path, "filter_chains"),
+                       absl::StrCat("route refers to cluster '", name,
+                                    "', which is not static; it must come over CDS")));
+            continue;
+          }
           // As Envoy with an inline route table (validate_clusters defaults to true).
           return invalidAt(
               fieldPath(

@@ -1,5 +1,7 @@
 #include "source/http/conn_manager.h"
 
+#include "envoy/config/route/v3/route.pb.h"
+
 #include <sys/socket.h>
 
 #include <random>
@@ -55,9 +57,33 @@ void countResponse(const ConnManagerStats& stats, uint32_t status) {
 // ---------------------------------------------------------------------------------------------
 // ActiveStream
 
+namespace {
+// What an RDS listener routes with before its route configuration exists (initial_fetch_timeout
+// passed without one): no virtual hosts, so every request gets 404 (NR), as in Envoy.
+const router::RouteTable& emptyRouteTable() {
+  static const auto* table = [] {
+    auto compiled = router::RouteTable::compile({}, "");
+    return new std::shared_ptr<const router::RouteTable>(*std::move(compiled));
+  }();
+  return **table;
+}
+
+const router::RouteTable* routeTableFor(const ConnManagerConfig& config,
+                                        const config::Snapshot& snapshot) {
+  if (config.route_table != nullptr) return config.route_table.get();
+  const router::RouteTable* rds = snapshot.findRoutes(config.rds_name);
+  return rds != nullptr ? rds : &emptyRouteTable();
+}
+}  // namespace
+
 ActiveStream::ActiveStream(ConnManagerSession& session, HeaderMap&& headers,
                            const http1::MessageHead& head)
-    : session_(session), request_headers_(std::move(headers)), head_(head) {
+    : session_(session),
+      request_headers_(std::move(headers)),
+      head_(head),
+      snapshot_(session.worker_.currentSnapshot() != nullptr ? session.worker_.currentSnapshot()
+                                                             : session.snapshot_),
+      route_table_(routeTableFor(session.config_, *snapshot_)) {
   info_.start_time = std::chrono::system_clock::now();
   info_.start_steady = Clock::now();
   last_activity_ = info_.start_steady;
@@ -80,14 +106,15 @@ ActiveStream::ActiveStream(ConnManagerSession& session, HeaderMap&& headers,
 ActiveStream::~ActiveStream() = default;
 
 network::WorkerContext& ActiveStream::worker() { return session_.worker_; }
-const config::Snapshot& ActiveStream::snapshot() { return *session_.snapshot_; }
-const router::RouteTable& ActiveStream::routeTable() { return *session_.config_.route_table; }
+const config::Snapshot& ActiveStream::snapshot() { return *snapshot_; }
+const router::RouteTable& ActiveStream::routeTable() { return *route_table_; }
+
 uint32_t ActiveStream::bufferLimit() const { return session_.buffer_limit_; }
 
 const router::Route* ActiveStream::route() {
   if (!route_resolved_) {
     route_resolved_ = true;
-    route_ = session_.config_.route_table->route(request_headers_);
+    route_ = route_table_->route(request_headers_);
     if (route_ != nullptr) info_.route_name = route_->name();
   }
   return route_;

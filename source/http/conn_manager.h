@@ -62,6 +62,10 @@ class ActiveStream : public StreamCallbacks, public event::DeferredDeletable {
   HeaderMap response_trailers_;
   http1::MessageHead head_;
   std::vector<std::unique_ptr<StreamFilter>> filters_;
+  // The latest configuration when the request arrived: its routes (RDS) and clusters serve this
+  // request to the end, whatever is published meanwhile.
+  config::SnapshotConstSharedPtr snapshot_;
+  const router::RouteTable* route_table_;
   const router::Route* route_ = nullptr;
   bool route_resolved_ = false;
   bool request_complete_ = false;

@@ -145,16 +145,30 @@ absl::StatusOr<std::shared_ptr<const ConnManagerFactory>> buildConnManager(
                                   " is not supported yet; use AUTO or HTTP1"));
   }
   if (proto.has_rds()) {
-    return invalidAt(fieldPath(path, "rds"), "RDS is not supported yet; use route_config");
-  }
-  if (!proto.has_route_config()) {
-    return invalidAt(fieldPath(path, "route_config"), "required (inline route table)");
-  }
-  auto table = router::RouteTable::compile(proto.route_config(), fieldPath(path, "route_config"));
-  if (!table.ok()) return table.status();
-  config->route_table = *std::move(table);
-  if (proto.route_config().has_validate_clusters()) {
-    config->validate_clusters = proto.route_config().validate_clusters().value();
+    const std::string rds_path = fieldPath(path, "rds");
+    if (proto.rds().route_config_name().empty()) {
+      return invalidAt(fieldPath(rds_path, "route_config_name"), "required");
+    }
+    const auto& source = proto.rds().config_source();
+    if (!source.has_ads() && !source.has_api_config_source()) {
+      return invalidAt(
+          fieldPath(rds_path, "config_source"),
+          "must be ads or api_config_source (path and self sources are not supported)");
+    }
+    config->rds_name = proto.rds().route_config_name();
+    config->rds_config_source = source;
+    // Routes loaded over RDS are not checked against clusters, as in Envoy.
+    config->validate_clusters = false;
+  } else {
+    if (!proto.has_route_config()) {
+      return invalidAt(fieldPath(path, "route_config"), "required: an inline route table or rds");
+    }
+    auto table = router::RouteTable::compile(proto.route_config(), fieldPath(path, "route_config"));
+    if (!table.ok()) return table.status();
+    config->route_table = *std::move(table);
+    if (proto.route_config().has_validate_clusters()) {
+      config->validate_clusters = proto.route_config().validate_clusters().value();
+    }
   }
 
   if (proto.has_max_request_headers_kb()) {

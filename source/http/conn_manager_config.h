@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "api/http/filter.h"
+#include "envoy/config/core/v3/config_source.pb.h"
 #include "source/http/http1/parser.h"
 #include "source/network/cidr.h"
 #include "source/router/route_table.h"
@@ -88,7 +89,10 @@ struct ConnManagerConfig {
   bool enable_trailers = false;
   // upgrade_configs: lowercased upgrade types allowed ("websocket", "connect").
   std::vector<std::string> upgrade_types;
+  // Inline route_config; null when the routes come over RDS (rds_name), from the snapshot.
   std::shared_ptr<const router::RouteTable> route_table;
+  std::string rds_name;
+  envoy::config::core::v3::ConfigSource rds_config_source;
   // route_config.validate_clusters: true by default for an inline route table, as in Envoy.
   bool validate_clusters = true;
   std::vector<std::shared_ptr<const StreamFilterFactory>> filters;  // Router last.

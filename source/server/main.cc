@@ -11,6 +11,7 @@
 #include "source/server/logging.h"
 #include "source/server/options.h"
 #include "source/server/server.h"
+#include "source/xds/config_source.h"
 #include "spdlog/spdlog.h"
 
 using namespace remora;
@@ -40,6 +41,12 @@ int main(int argc, char** argv) {
   absl::StatusOr<config::SnapshotConstSharedPtr> snapshot =
       loaded.ok() ? config::buildStaticSnapshot(loaded->bootstrap, *store, loaded->report)
                   : absl::StatusOr<config::SnapshotConstSharedPtr>(loaded.status());
+  if (snapshot.ok()) {
+    // The xDS sources are checked now so that a bad one fails --mode validate and startup alike.
+    if (auto dynamic = xds::parseDynamicResources(loaded->bootstrap); !dynamic.ok()) {
+      snapshot = dynamic.status();
+    }
+  }
   if (options->mode == server::Mode::kValidate) {
     // The report goes to stdout: it is this mode's output, not a log.
     if (loaded.ok()) {

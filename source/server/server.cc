@@ -19,6 +19,7 @@ Server::Server(Options options, config::LoadedBootstrap bootstrap,
     : options_(std::move(options)),
       bootstrap_(std::move(bootstrap)),
       snapshot_(std::move(first)),
+      static_snapshot_(snapshot_),
       store_(std::move(store)),
       loaded_at_(google::protobuf::util::TimeUtil::GetCurrentTime()),
       started_(std::chrono::steady_clock::now()) {}
@@ -36,8 +37,30 @@ std::chrono::seconds Server::uptime() const {
                                                           started_);
 }
 
-std::string Server::configDumpJson() const {
-  return admin::staticConfigDumpJson(bootstrap_.bootstrap, loaded_at_);
+std::string Server::configDumpJson(bool include_eds) const {
+  if (xds_ == nullptr) {
+    return admin::configDumpJson(bootstrap_.bootstrap, loaded_at_, nullptr, include_eds);
+  }
+  const admin::DynamicConfigState state = xds_->state();
+  return admin::configDumpJson(bootstrap_.bootstrap, loaded_at_, &state, include_eds);
+}
+
+std::vector<admin::ClusterInfo> Server::clusters() const {
+  std::vector<admin::ClusterInfo> out;
+  for (const auto& [name, cluster] : snapshot_->clusters) {
+    admin::ClusterInfo info;
+    info.name = name;
+    info.added_via_api = !static_snapshot_->clusters.contains(name);
+    for (const auto& host : cluster->host_set->hosts) {
+      admin::ClusterHostInfo h;
+      h.address = host.address.asString();
+      h.weight = host.weight;
+      info.hosts.push_back(std::move(h));
+    }
+    out.push_back(std::move(info));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return out;
 }
 
 std::vector<admin::ListenerStatus> Server::listeners() const { return bound_listeners_; }
@@ -54,17 +77,31 @@ int Server::run() {
   }
   // The snapshot goes out before the listeners so no worker ever accepts without a config.
   publish(snapshot_);
-  if (absl::Status s = bindListeners(); !s.ok()) {
-    spdlog::critical("{}", std::string(s.message()));
+  apply_time_ = &store_->histogram("control_plane.config_apply_ms");
+  listener_create_failure_ = &store_->counter("listener_manager.listener_create_failure");
+  auto dynamic = xds::parseDynamicResources(bootstrap_.bootstrap);
+  if (!dynamic.ok()) {
+    spdlog::critical("{}", std::string(dynamic.status().message()));
     for (auto& w : workers_) w->stop();
     return 1;
   }
-  afterAllWorkers([this] {
-    if (state_ != admin::ServerState::kInitializing) return;
-    state_ = admin::ServerState::kLive;
-    spdlog::info("all {} workers serving {} listener(s); remora is live", workers_.size(),
-                 bound_listeners_.size());
-  });
+  if (dynamic->ads || dynamic->lds || dynamic->cds) {
+    // Listeners open once the initial configuration is in place (onInitialized), as in Envoy:
+    // until then /ready answers 503.
+    xds::XdsManager::Options xds_options;
+    xds_options.drain_time =
+        std::chrono::duration_cast<std::chrono::milliseconds>(options_.drain_time);
+    xds_ = std::make_unique<xds::XdsManager>(main_, bootstrap_.bootstrap, *std::move(dynamic),
+                                             static_snapshot_, *store_, *this, xds_options);
+    xds_->start();
+  } else {
+    if (absl::Status s = reconcileListeners(true); !s.ok()) {
+      spdlog::critical("{}", std::string(s.message()));
+      for (auto& w : workers_) w->stop();
+      return 1;
+    }
+    goLive();
+  }
 
   for (int sig : {SIGTERM, SIGINT}) {
     ::event* ev = evsignal_new(
@@ -80,6 +117,7 @@ int Server::run() {
   main_.run();
 
   spdlog::info("shutting down");
+  xds_.reset();
   for (auto& w : workers_) w->stop();
   workers_.clear();
   admin_.reset();
@@ -107,33 +145,105 @@ absl::Status Server::startAdmin() {
   return absl::OkStatus();
 }
 
-absl::Status Server::bindListeners() {
+void Server::goLive() {
+  afterAllWorkers([this] {
+    if (state_ != admin::ServerState::kInitializing) return;
+    state_ = admin::ServerState::kLive;
+    spdlog::info("all {} workers serving {} listener(s); remora is live", workers_.size(),
+                 bound_.size());
+  });
+}
+
+void Server::onSnapshot(config::SnapshotConstSharedPtr snapshot,
+                        std::chrono::steady_clock::time_point received) {
+  snapshot_ = std::move(snapshot);
+  publish(snapshot_);
+  // The time from receiving the update to every worker running with it.
+  afterAllWorkers([this, received] {
+    const auto elapsed = std::chrono::steady_clock::now() - received;
+    apply_time_->record(static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()));
+  });
+  if (xds_ != nullptr && xds_->initialized() && state_ != admin::ServerState::kDraining) {
+    (void)reconcileListeners(false);
+  }
+}
+
+void Server::onInitialized() {
+  if (absl::Status s = reconcileListeners(true); !s.ok()) {
+    spdlog::critical("{}", std::string(s.message()));
+    exitLoop();
+    return;
+  }
+  goLive();
+}
+
+absl::Status Server::reconcileListeners(bool startup) {
   const int count = static_cast<int>(workers_.size());
+  const auto drain = std::chrono::duration_cast<std::chrono::milliseconds>(options_.drain_time);
+  absl::flat_hash_set<std::string> present;
+  std::vector<admin::ListenerStatus> statuses;
   for (size_t i = 0; i < snapshot_->listeners.size(); ++i) {
-    const config::ListenerConfig& lc = *snapshot_->listeners[i];
-    auto bound = network::bindListener(lc.address, count);
+    const config::ListenerConfigConstSharedPtr& lc = snapshot_->listeners[i];
+    present.insert(lc->name);
+    auto it = bound_.find(lc->name);
+    if (it != bound_.end() && it->second.configured.asString() == lc->address.asString()) {
+      // Same address: the sockets stay; connections accepted under the old config drain.
+      if (it->second.config != lc) {
+        for (auto& w : workers_) w->drainListenerConfig(lc->name, it->second.config, drain);
+        it->second.config = lc;
+        spdlog::info("listener '{}' updated", lc->name);
+      }
+      statuses.push_back(it->second.status);
+      continue;
+    }
+    if (it != bound_.end()) {
+      // A new address is a new listener under the old name: the old one drains.
+      for (auto& w : workers_) w->removeListener(lc->name, drain);
+      bound_.erase(it);
+    }
+    auto bound = network::bindListener(lc->address, count);
     if (!bound.ok()) {
-      return absl::UnavailableError(absl::StrCat("static_resources.listeners[", i, "] '", lc.name,
-                                                 "': ", bound.status().message()));
+      std::string why = absl::StrCat("listener '", lc->name, "': ", bound.status().message());
+      if (startup && static_snapshot_->findListener(lc->name) != nullptr) {
+        return absl::UnavailableError(absl::StrCat("static_resources.listeners[", i, "] '",
+                                                   lc->name, "': ", bound.status().message()));
+      }
+      spdlog::error("{}", why);
+      listener_create_failure_->inc();
+      continue;
     }
     // Envoy names listener stats after the bound address, with ':' made '_'.
     const std::string prefix = absl::StrCat(
         "listener.",
-        lc.stat_prefix.empty() ? absl::StrReplaceAll(bound->address.asString(), {{":", "_"}})
-                               : lc.stat_prefix,
+        lc->stat_prefix.empty() ? absl::StrReplaceAll(bound->address.asString(), {{":", "_"}})
+                                : lc->stat_prefix,
         ".");
     auto stats = std::make_shared<ListenerStats>(*store_, prefix);
     for (int w = 0; w < count; ++w) {
-      workers_[w]->addListener(lc.name, std::move(bound->sockets[w]), stats);
+      workers_[w]->addListener(lc->name, std::move(bound->sockets[w]), stats);
     }
-    admin::ListenerStatus status;
-    status.name = lc.name;
-    status.address = bound->address.asString();
-    status.ip = bound->address.ip();
-    status.port = bound->address.port();
-    bound_listeners_.push_back(std::move(status));
-    spdlog::info("listener '{}' on {}", lc.name, bound->address.asString());
+    BoundListener b;
+    b.configured = lc->address;
+    b.config = lc;
+    b.status.name = lc->name;
+    b.status.address = bound->address.asString();
+    b.status.ip = bound->address.ip();
+    b.status.port = bound->address.port();
+    statuses.push_back(b.status);
+    bound_[lc->name] = std::move(b);
+    spdlog::info("listener '{}' on {}", lc->name, bound->address.asString());
   }
+  for (auto it = bound_.begin(); it != bound_.end();) {
+    if (present.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    spdlog::info("listener '{}' removed; draining its connections", it->first);
+    for (auto& w : workers_) w->removeListener(it->first, drain);
+    it = bound_.erase(it);
+  }
+  bound_listeners_ = std::move(statuses);
   return absl::OkStatus();
 }
 

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,10 +18,11 @@
 #include "source/server/options.h"
 #include "source/server/worker.h"
 #include "source/stats/store.h"
+#include "source/xds/xds_manager.h"
 
 namespace remora::server {
 
-class Server : public admin::AdminContext {
+class Server : public admin::AdminContext, public xds::XdsManager::Callbacks {
  public:
   // `store` holds the stats that `first` was built with.
   Server(Options options, config::LoadedBootstrap bootstrap, std::shared_ptr<stats::Store> store,
@@ -38,12 +40,22 @@ class Server : public admin::AdminContext {
   std::string nodeId() const override { return bootstrap_.bootstrap.node().id(); }
   std::string nodeCluster() const override { return bootstrap_.bootstrap.node().cluster(); }
   const stats::Store& stats() const override { return *store_; }
-  std::string configDumpJson() const override;
+  std::string configDumpJson(bool include_eds) const override;
+  std::vector<admin::ClusterInfo> clusters() const override;
   std::vector<admin::ListenerStatus> listeners() const override;
   void requestShutdown() override;
 
  private:
-  absl::Status bindListeners();
+  // --- xds::XdsManager::Callbacks ----------------------------------------------------------
+  void onSnapshot(config::SnapshotConstSharedPtr snapshot,
+                  std::chrono::steady_clock::time_point received) override;
+  void onInitialized() override;
+
+  // Makes the workers' listeners match the snapshot's: binds new ones (the socket of an unchanged
+  // address is kept), drains the connections of changed and removed ones. At startup a bind
+  // failure is fatal; later it is logged and the listener skipped.
+  absl::Status reconcileListeners(bool startup);
+  void goLive();
   absl::Status startAdmin();
   void publish(config::SnapshotConstSharedPtr snapshot);
   // Runs `done` on the main thread once every worker has processed what was posted to it before.
@@ -55,6 +67,16 @@ class Server : public admin::AdminContext {
   Options options_;
   config::LoadedBootstrap bootstrap_;
   config::SnapshotConstSharedPtr snapshot_;
+  config::SnapshotConstSharedPtr static_snapshot_;
+  std::unique_ptr<xds::XdsManager> xds_;
+  struct BoundListener {
+    network::Address configured;
+    config::ListenerConfigConstSharedPtr config;
+    admin::ListenerStatus status;
+  };
+  std::map<std::string, BoundListener> bound_;
+  stats::Histogram* apply_time_ = nullptr;
+  stats::Counter* listener_create_failure_ = nullptr;
   std::shared_ptr<stats::Store> store_;
   google::protobuf::Timestamp loaded_at_;
   std::chrono::steady_clock::time_point started_;

@@ -28,6 +28,7 @@ void Worker::stop() {
     stopping_ = true;
     for (auto& l : listeners_) evconnlistener_free(l->listener);
     listeners_.clear();
+    drain_timers_.clear();
     sessions_.clear();  // Sessions close their sockets as they are destroyed.
     active_sessions_ = 0;
     snapshot_.reset();
@@ -41,6 +42,15 @@ void Worker::setSnapshot(config::SnapshotConstSharedPtr snapshot, std::function<
     snapshot_ = std::move(snapshot);
     bindListenerConfigs();
     clusters_.retainIf([&](const std::string& name) { return snapshot_->findCluster(name); });
+    // Connections to hosts and clusters that are gone close once their requests end.
+    http_pools_.drainIf([&](const std::string& cluster, const std::string& address) {
+      const upstream::Cluster* c = snapshot_->findCluster(cluster);
+      if (c == nullptr) return true;
+      for (const auto& h : c->host_set->hosts) {
+        if (h.address.asString() == address) return false;
+      }
+      return true;
+    });
     if (done) done();
   });
 }
@@ -51,13 +61,76 @@ void Worker::addListener(std::string name, network::SocketFd fd,
   dispatcher_.post([this, name = std::move(name), raw, stats = std::move(stats)]() mutable {
     auto l = std::make_unique<ActiveListener>();
     l->worker = this;
-    l->name = std::move(name);
+    l->name = std::make_shared<const std::string>(std::move(name));
     l->stats = std::move(stats);
     l->listener = evconnlistener_new(dispatcher_.base(), &Worker::onAccept, l.get(),
                                      LEV_OPT_CLOSE_ON_FREE, -1, raw);
     listeners_.push_back(std::move(l));
     bindListenerConfigs();
   });
+}
+
+void Worker::removeListener(std::string name, std::chrono::milliseconds drain_time) {
+  dispatcher_.post([this, name = std::move(name), drain_time] {
+    for (auto it = listeners_.begin(); it != listeners_.end(); ++it) {
+      if (*(*it)->name != name) continue;
+      evconnlistener_free((*it)->listener);
+      listeners_.erase(it);
+      break;
+    }
+    drainSessions([name](const OwnedSession& s) { return *s.listener_name == name; }, drain_time);
+  });
+}
+
+void Worker::drainListenerConfig(std::string name, config::ListenerConfigConstSharedPtr old,
+                                 std::chrono::milliseconds drain_time) {
+  dispatcher_.post([this, name = std::move(name), old = std::move(old), drain_time] {
+    drainSessions(
+        [name, old](const OwnedSession& s) {
+          return *s.listener_name == name && s.listener_config == old.get();
+        },
+        drain_time);
+  });
+}
+
+void Worker::drainSessions(std::function<bool(const OwnedSession&)> matches,
+                           std::chrono::milliseconds drain_time) {
+  std::vector<network::Session*> draining;
+  for (auto& [ptr, owned] : sessions_) {
+    if (!owned.done && matches(owned)) draining.push_back(ptr);
+  }
+  if (draining.empty()) return;
+  for (auto* s : draining) {
+    if (sessions_.contains(s)) s->drain();
+  }
+  // Whatever has not finished by the deadline is closed. A session's address may be reused by a
+  // new session by then, so match by the same rule again rather than by pointer alone.
+  auto cell = std::make_shared<event::Timer*>(nullptr);
+  auto timer = dispatcher_.createTimer([this, draining = std::move(draining), matches, cell] {
+    for (auto* s : draining) {
+      auto it = sessions_.find(s);
+      if (it != sessions_.end() && !it->second.done && matches(it->second)) closeSession(s);
+    }
+    // Not from inside the timer's own callback.
+    dispatcher_.post([this, raw = *cell] {
+      std::erase_if(drain_timers_, [raw](const event::TimerPtr& t) { return t.get() == raw; });
+    });
+  });
+  *cell = timer.get();
+  timer->enable(drain_time);
+  drain_timers_.push_back(std::move(timer));
+}
+
+void Worker::closeSession(network::Session* session) {
+  auto it = sessions_.find(session);
+  if (it == sessions_.end() || it->second.done) return;
+  it->second.done = true;
+  it->second.stats->downstream_cx_active.dec();
+  it->second.stats->downstream_cx_destroy.inc();
+  active_sessions_.fetch_sub(1, std::memory_order_relaxed);
+  // Destroying a session closes its sockets; not from inside one of its own callbacks (this runs
+  // from a timer), so at once.
+  sessions_.erase(it);
 }
 
 void Worker::stopListeners(std::function<void()> done) {
@@ -81,7 +154,7 @@ void Worker::bindListenerConfigs() {
     l->config.reset();
     if (snapshot_ == nullptr) continue;
     for (const auto& lc : snapshot_->listeners) {
-      if (lc->name == l->name) l->config = lc;
+      if (lc->name == *l->name) l->config = lc;
     }
   }
 }
@@ -104,7 +177,8 @@ void Worker::accept(ActiveListener& l, network::SocketFd fd, const sockaddr* add
   auto session = chain.terminal_filter->createSession(*this, std::move(fd), peer, snapshot_,
                                                       l.config->per_connection_buffer_limit_bytes);
   network::Session* raw = session.get();
-  sessions_.try_emplace(raw, OwnedSession{std::move(session), l.stats, false});
+  sessions_.try_emplace(raw,
+                        OwnedSession{std::move(session), l.stats, false, l.name, l.config.get()});
   // A session that failed at once (no cluster, no host) finished inside createSession.
   auto pending = pending_done_.find(raw);
   if (pending != pending_done_.end()) {

@@ -5,6 +5,7 @@
 #include <event2/listener.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -38,6 +39,12 @@ class Worker : public network::WorkerContext {
   // Swaps the snapshot used for new connections; `done` runs on the worker afterwards.
   void setSnapshot(config::SnapshotConstSharedPtr snapshot, std::function<void()> done);
   void addListener(std::string name, network::SocketFd fd, std::shared_ptr<ListenerStats> stats);
+  // Stops accepting on listener `name` and drains its connections: they are told to finish
+  // (HTTP answers with Connection: close) and closed after `drain_time`.
+  void removeListener(std::string name, std::chrono::milliseconds drain_time);
+  // The listener `name` now serves a new config: drains the connections accepted under `old`.
+  void drainListenerConfig(std::string name, config::ListenerConfigConstSharedPtr old,
+                           std::chrono::milliseconds drain_time);
   // Stops accepting on every listener (drain); `done` runs on the worker afterwards.
   void stopListeners(std::function<void()> done);
   // Sessions not yet finished; read from the main thread while draining.
@@ -48,12 +55,13 @@ class Worker : public network::WorkerContext {
   upstream::WorkerClusters& clusters() override { return clusters_; }
   upstream::Http1ConnPools& httpPools() override { return http_pools_; }
   uint32_t workerIndex() const override { return index_; }
+  const config::SnapshotConstSharedPtr& currentSnapshot() const override { return snapshot_; }
   void sessionDone(network::Session& session) override;
 
  private:
   struct ActiveListener {
     Worker* worker;
-    std::string name;
+    std::shared_ptr<const std::string> name;
     evconnlistener* listener;
     config::ListenerConfigConstSharedPtr config;  // From the current snapshot; null if removed.
     std::shared_ptr<ListenerStats> stats;
@@ -63,10 +71,17 @@ class Worker : public network::WorkerContext {
     // Shared: a draining worker drops its listeners while their sessions are still open.
     std::shared_ptr<ListenerStats> stats;
     bool done;
+    // What it was accepted under, to find the connections of a removed or changed listener.
+    std::shared_ptr<const std::string> listener_name;
+    const config::ListenerConfig* listener_config;
   };
   static void onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int len, void* arg);
   void accept(ActiveListener& listener, network::SocketFd fd, const sockaddr* addr, int len);
   void bindListenerConfigs();
+  // Tells the matching sessions to drain, and closes those still open after `drain_time`.
+  void drainSessions(std::function<bool(const OwnedSession&)> matches,
+                     std::chrono::milliseconds drain_time);
+  void closeSession(network::Session* session);
 
   uint32_t index_;
   stats::Store* store_;
@@ -79,6 +94,7 @@ class Worker : public network::WorkerContext {
   absl::flat_hash_map<network::Session*, OwnedSession> sessions_;
   absl::flat_hash_set<network::Session*> pending_done_;
   std::atomic<size_t> active_sessions_{0};
+  std::vector<event::TimerPtr> drain_timers_;
   bool stopping_ = false;
 };
 

@@ -77,6 +77,25 @@ Gauge& Store::gauge(const std::string& name) {
   return *slot;
 }
 
+Histogram& Store::histogram(const std::string& name) {
+  std::lock_guard<std::mutex> lock(lock_);
+  auto& slot = histograms_[name];
+  if (!slot) slot = std::make_unique<Histogram>();
+  return *slot;
+}
+
+std::vector<HistogramSnapshot> Store::histogramSnapshot() const {
+  std::vector<HistogramSnapshot> out;
+  std::lock_guard<std::mutex> lock(lock_);
+  out.reserve(histograms_.size());
+  // The map is ordered by name already.
+  for (const auto& [name, h] : histograms_) {
+    out.push_back(h->snapshot());
+    out.back().name = name;
+  }
+  return out;
+}
+
 std::vector<Store::Entry> Store::snapshot() const {
   std::vector<Entry> out;
   {

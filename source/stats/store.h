@@ -1,5 +1,6 @@
-// Counters and gauges named as Envoy names them (cluster.<name>.upstream_cx_total, ...), counted
-// per thread without read-modify-write instructions and summed when read.
+// Counters, gauges and histograms named as Envoy names them (cluster.<name>.upstream_cx_total,
+// ...). Counters and gauges are counted per thread without read-modify-write instructions and
+// summed when read.
 #pragma once
 
 #include <array>
@@ -10,6 +11,8 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "source/stats/histogram.h"
 
 namespace remora::stats {
 
@@ -159,6 +162,7 @@ class Store {
   // Any thread; takes the store's lock.
   Counter& counter(const std::string& name);
   Gauge& gauge(const std::string& name);
+  Histogram& histogram(const std::string& name);
 
   struct Entry {
     std::string name;
@@ -166,8 +170,10 @@ class Store {
     int64_t value;
     bool used = false;  // Ever incremented or set; a non-zero value also counts as used.
   };
-  // Every stat, sorted by name; safe to call from any thread.
+  // Every counter and gauge, sorted by name; safe to call from any thread.
   std::vector<Entry> snapshot() const;
+  // Every histogram, sorted by name; safe to call from any thread.
+  std::vector<HistogramSnapshot> histogramSnapshot() const;
 
  private:
   friend class ThreadShard;
@@ -183,6 +189,8 @@ class Store {
   mutable std::mutex lock_;
   std::map<std::string, std::unique_ptr<Counter>, std::less<>> counters_;
   std::map<std::string, std::unique_ptr<Gauge>, std::less<>> gauges_;
+  // Histograms lock themselves on record(); they take no cell index.
+  std::map<std::string, std::unique_ptr<Histogram>, std::less<>> histograms_;
   // By index: where a leaving thread's parts are folded in.
   std::vector<detail::ShardedValue*> values_;
   std::vector<detail::ThreadCells*> threads_;

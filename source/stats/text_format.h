@@ -1,5 +1,6 @@
-// Renders a stats Store snapshot in the shapes Envoy's admin serves: /stats text, /stats JSON and
-// /stats/prometheus, plus the ?filter=, ?usedonly and ?type= selection they all share.
+// Renders a stats Store snapshot (counters, gauges and histograms) in the shapes Envoy's admin
+// serves: /stats text, /stats JSON and /stats/prometheus, plus the ?filter=, ?usedonly and ?type=
+// selection they all share.
 #pragma once
 
 #include <string>
@@ -8,14 +9,15 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "source/stats/histogram.h"
 #include "source/stats/store.h"
 
 namespace remora::stats {
 
-enum class StatTypeFilter { kAll, kCounters, kGauges };
+enum class StatTypeFilter { kAll, kCounters, kGauges, kHistograms };
 
 struct StatsQuery {
-  bool used_only = false;  // ?usedonly: only stats ever incremented or set.
+  bool used_only = false;  // ?usedonly: only stats ever incremented, set or recorded into.
   std::string filter;      // ?filter=: RE2 pattern matched anywhere in the full name; empty = all.
   StatTypeFilter type = StatTypeFilter::kAll;
 };
@@ -24,16 +26,28 @@ struct StatsQuery {
 // valid RE2 pattern.
 absl::StatusOr<std::vector<Store::Entry>> selectStats(std::vector<Store::Entry> entries,
                                                       const StatsQuery& query);
+// The same selection over histograms.
+absl::StatusOr<std::vector<HistogramSnapshot>> selectHistograms(
+    std::vector<HistogramSnapshot> histograms, const StatsQuery& query);
 
-// `name: value` per line, in the entries' (name) order.
-std::string renderText(const std::vector<Store::Entry>& entries);
+// `name: value` per line, in the entries' (name) order, then one line per histogram:
+// `name: P0(interval,cumulative) P25(...) ... P100(...)`, or `name: No recorded values`.
+// Remora never flushes stats, so a histogram's interval is its whole life and both values are the
+// same.
+std::string renderText(const std::vector<Store::Entry>& entries,
+                       const std::vector<HistogramSnapshot>& histograms = {});
 
-// {"stats":[{"name":"...","value":N},...]}
-std::string renderJson(const std::vector<Store::Entry>& entries);
+// {"stats":[{"name":"...","value":N},...]}, with the histograms, when there are any, as a last
+// element {"histograms":{"supported_quantiles":[...],"computed_quantiles":[{"name":"...",
+// "values":[{"interval":x,"cumulative":x},...]},...]}}; an empty histogram's values are null.
+std::string renderJson(const std::vector<Store::Entry>& entries,
+                       const std::vector<HistogramSnapshot>& histograms = {});
 
-// Prometheus text exposition: counters then gauges, grouped by tag-extracted name, each group
-// headed by `# TYPE` and followed by a blank line, as Envoy writes it.
-std::string renderPrometheus(const std::vector<Store::Entry>& entries);
+// Prometheus text exposition: counters, gauges, then histograms (cumulative `_bucket{le=...}`
+// lines up to `+Inf`, `_sum`, `_count`), grouped by tag-extracted name, each group headed by
+// `# TYPE` and followed by a blank line, as Envoy writes it.
+std::string renderPrometheus(const std::vector<Store::Entry>& entries,
+                             const std::vector<HistogramSnapshot>& histograms = {});
 
 // A stat name split the way Envoy's tag extractors split it: `cluster.<name>.<rest>` becomes
 // "cluster.<rest>" with tag ("envoy.cluster_name", "<name>"); other names carry no tags.

@@ -66,6 +66,9 @@ struct Cluster {
   LbPolicy lb_policy = LbPolicy::kRoundRobin;
   LeastRequestConfig least_request;  // Meaningful for kLeastRequest only.
   HostSetConstSharedPtr host_set;
+  // type: EDS: host_set comes from the ClusterLoadAssignment named eds_service_name.
+  bool eds = false;
+  std::string eds_service_name;
   std::shared_ptr<ClusterStats> stats;
   std::shared_ptr<ClusterHttpStats> http_stats;  // upstream_rq_*, updated by the router.
 };

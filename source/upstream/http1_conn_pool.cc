@@ -17,6 +17,7 @@ Http1ConnPool::~Http1ConnPool() = default;
 
 ClientConnectionPtr Http1ConnPool::acquire(const Cluster& cluster,
                                            http::http1::ClientCallbacks* callbacks, bool* reused) {
+  draining_ = false;
   while (!idle_.empty()) {
     ClientConnectionPtr conn = std::move(idle_.front().conn);
     idle_.pop_front();
@@ -36,8 +37,17 @@ ClientConnectionPtr Http1ConnPool::acquire(const Cluster& cluster,
   return conn;
 }
 
+void Http1ConnPool::drain() {
+  draining_ = true;
+  while (!idle_.empty()) {
+    idle_.back().conn->close();
+    dispatcher_.deferredDelete(std::move(idle_.back().conn));
+    idle_.pop_back();
+  }
+}
+
 void Http1ConnPool::release(ClientConnectionPtr conn) {
-  if (!conn->reusable() || idle_.size() >= max_idle_) {
+  if (draining_ || !conn->reusable() || idle_.size() >= max_idle_) {
     conn->close();
     dispatcher_.deferredDelete(std::move(conn));
     return;

@@ -29,6 +29,9 @@ class Http1ConnPool {
   // room, else closed (deferred).
   void release(http::http1::ClientConnectionPtr conn);
   size_t idleCount() const { return idle_.size(); }
+  // The host left its cluster (or the cluster went away): close idle connections now and those
+  // in use when their request ends. A later acquire() (the host is back) ends draining.
+  void drain();
 
  private:
   struct Idle : http::http1::ClientCallbacks {
@@ -54,6 +57,7 @@ class Http1ConnPool {
   std::chrono::milliseconds idle_timeout_;
   std::list<Idle> idle_;  // Front: most recently used, the warmest connection.
   event::TimerPtr idle_timer_;
+  bool draining_ = false;
 };
 
 // Every pool on one worker, by cluster and host address. Pools outlive config changes: the same
@@ -62,6 +66,16 @@ class Http1ConnPools {
  public:
   explicit Http1ConnPools(event::Dispatcher& dispatcher) : dispatcher_(dispatcher) {}
   Http1ConnPool& pool(const Cluster& cluster, const Host& host);
+  // After a config change: drains the pools of hosts and clusters `is_live(cluster, address)`
+  // says are gone. Pools stay allocated: a request in flight still returns its connection.
+  template <class Pred>
+  void drainIf(Pred is_gone) {
+    for (auto& [cluster, by_address] : pools_) {
+      for (auto& [address, pool] : by_address) {
+        if (is_gone(cluster, address)) pool->drain();
+      }
+    }
+  }
 
  private:
   event::Dispatcher& dispatcher_;

@@ -23,7 +23,14 @@ class FakeAdminContext : public AdminContext {
   std::string nodeId() const override { return "node-1"; }
   std::string nodeCluster() const override { return "cluster-a"; }
   const stats::Store& stats() const override { return store_; }
-  std::string configDumpJson() const override { return R"({"configs":[]})"; }
+  // Says which dump was asked for, so a test can tell ?include_eds reached the context.
+  std::string configDumpJson(bool include_eds) const override {
+    return include_eds ? R"({"configs":[],"include_eds":true})" : R"({"configs":[]})";
+  }
+  std::vector<ClusterInfo> clusters() const override {
+    std::lock_guard<std::mutex> lock(lock_);
+    return clusters_;
+  }
   std::vector<ListenerStatus> listeners() const override {
     std::lock_guard<std::mutex> lock(lock_);
     return listeners_;
@@ -39,6 +46,10 @@ class FakeAdminContext : public AdminContext {
     std::lock_guard<std::mutex> lock(lock_);
     listeners_ = std::move(l);
   }
+  void setClusters(std::vector<ClusterInfo> c) {
+    std::lock_guard<std::mutex> lock(lock_);
+    clusters_ = std::move(c);
+  }
   int shutdownRequests() const { return shutdown_requests_.load(); }
   stats::Store& store() { return store_; }
 
@@ -49,6 +60,7 @@ class FakeAdminContext : public AdminContext {
   mutable std::mutex lock_;
   std::string command_line_ = "remora -c /etc/remora.yaml --concurrency 2";
   std::vector<ListenerStatus> listeners_;
+  std::vector<ClusterInfo> clusters_;
 };
 
 }  // namespace remora::admin

@@ -1,6 +1,8 @@
 // Specifies the default admin endpoints' bodies against a FakeAdminContext, over real HTTP.
 #include <catch2/catch.hpp>
 
+#include "envoy/admin/v3/clusters.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "test/admin/admin_test_server.h"
 
 namespace remora::admin {
@@ -33,6 +35,7 @@ TEST_CASE("/ and /help list every endpoint sorted by path", "[admin]") {
   CHECK(r.body ==
         "admin commands are:\n"
         "  /: Admin home page\n"
+        "  /clusters: upstream cluster status\n"
         "  /config_dump: dump current Envoy configs (experimental)\n"
         "  /help: print out list of admin commands\n"
         "  /listeners: print listener info\n"
@@ -82,6 +85,31 @@ TEST_CASE("/stats rejects a bad regex, format or type with 400", "[admin]") {
   CHECK(admin.request("GET", "/stats?type=Histograms2").status == 400);
 }
 
+TEST_CASE("/stats shows histograms after counters and gauges in every format", "[admin]") {
+  AdminTestServer admin;
+  admin.ctx().store().counter("server.count").inc(2);
+  admin.ctx().store().histogram("xds.apply_ms").record(12);
+  CHECK(admin.request("GET", "/stats").body ==
+        "server.count: 2\n"
+        "xds.apply_ms: P0(12,12) P25(12,12) P50(12,12) P75(12,12) P90(12,12) P95(12,12) "
+        "P99(12,12) P99.5(12,12) P99.9(12,12) P100(12,12)\n");
+  CHECK_THAT(admin.request("GET", "/stats?format=json").body,
+             Catch::Contains(R"({"histograms":{"supported_quantiles":)"));
+  const std::string prometheus = admin.request("GET", "/stats/prometheus").body;
+  CHECK_THAT(prometheus, Catch::Contains("# TYPE envoy_xds_apply_ms histogram\n"));
+  CHECK_THAT(prometheus, Catch::Contains("envoy_xds_apply_ms_bucket{le=\"25\"} 1\n"));
+  CHECK_THAT(prometheus, Catch::Contains("envoy_xds_apply_ms_sum{} 12\n"));
+}
+
+TEST_CASE("/stats?type=Histograms shows only histograms", "[admin]") {
+  AdminTestServer admin;
+  admin.ctx().store().counter("server.count").inc(2);
+  admin.ctx().store().histogram("xds.apply_ms");
+  CHECK(admin.request("GET", "/stats?type=Histograms").body ==
+        "xds.apply_ms: No recorded values\n");
+  CHECK(admin.request("GET", "/stats?type=Histograms&usedonly").body.empty());
+}
+
 TEST_CASE("/stats/prometheus and /stats?format=prometheus tag cluster stats", "[admin]") {
   AdminTestServer admin;
   admin.ctx().store().counter("cluster.backend.upstream_rq_total").inc(4);
@@ -114,6 +142,80 @@ TEST_CASE("/config_dump returns the context's config dump as JSON", "[admin]") {
   CHECK(r.status == 200);
   CHECK(r.header("Content-Type") == kJsonContentType);
   CHECK(r.body == R"({"configs":[]})");
+}
+
+TEST_CASE("/config_dump?include_eds asks the context for endpoints too", "[admin]") {
+  AdminTestServer admin;
+  CHECK(admin.request("GET", "/config_dump?include_eds").body ==
+        R"({"configs":[],"include_eds":true})");
+}
+
+std::vector<ClusterInfo> sampleClusters() {
+  return {{"static_backend", false, {{"127.0.0.1:8080", 1, true}, {"[::1]:9090", 3, true}}},
+          {"xds_api", true, {{"10.0.0.7:443", 5, false}, {"/run/api.sock", 1, true}}},
+          {"empty", true, {}}};
+}
+
+TEST_CASE("/clusters lists added_via_api per cluster and health and weight per host", "[admin]") {
+  AdminTestServer admin;
+  admin.ctx().setClusters(sampleClusters());
+  const auto r = admin.request("GET", "/clusters");
+  CHECK(r.status == 200);
+  CHECK(r.header("Content-Type") == kTextContentType);
+  CHECK(r.body ==
+        "static_backend::added_via_api::false\n"
+        "static_backend::127.0.0.1:8080::health_flags::healthy\n"
+        "static_backend::127.0.0.1:8080::weight::1\n"
+        "static_backend::[::1]:9090::health_flags::healthy\n"
+        "static_backend::[::1]:9090::weight::3\n"
+        "xds_api::added_via_api::true\n"
+        "xds_api::10.0.0.7:443::health_flags::/failed_eds_health\n"
+        "xds_api::10.0.0.7:443::weight::5\n"
+        "xds_api::/run/api.sock::health_flags::healthy\n"
+        "xds_api::/run/api.sock::weight::1\n"
+        "empty::added_via_api::true\n");
+}
+
+TEST_CASE("/clusters?format=json is envoy.admin.v3.Clusters", "[admin]") {
+  AdminTestServer admin;
+  admin.ctx().setClusters(sampleClusters());
+  const auto r = admin.request("GET", "/clusters?format=json");
+  CHECK(r.header("Content-Type") == kJsonContentType);
+  CHECK(r.body == R"({"cluster_statuses":[)"
+                  R"({"name":"static_backend","host_statuses":[)"
+                  R"({"address":{"socket_address":{"address":"127.0.0.1","port_value":8080}},)"
+                  R"("health_status":{"eds_health_status":"HEALTHY"},"weight":1},)"
+                  R"({"address":{"socket_address":{"address":"::1","port_value":9090}},)"
+                  R"("health_status":{"eds_health_status":"HEALTHY"},"weight":3}]},)"
+                  R"({"name":"xds_api","added_via_api":true,"host_statuses":[)"
+                  R"({"address":{"socket_address":{"address":"10.0.0.7","port_value":443}},)"
+                  R"("health_status":{"eds_health_status":"UNHEALTHY"},"weight":5},)"
+                  R"({"address":{"pipe":{"path":"/run/api.sock"}},)"
+                  R"("health_status":{"eds_health_status":"HEALTHY"},"weight":1}]},)"
+                  R"({"name":"empty","added_via_api":true}]})");
+  envoy::admin::v3::Clusters parsed;
+  REQUIRE(google::protobuf::util::JsonStringToMessage(r.body, &parsed).ok());
+  REQUIRE(parsed.cluster_statuses_size() == 3);
+  const auto& host = parsed.cluster_statuses(1).host_statuses(0);
+  CHECK(host.address().socket_address().address() == "10.0.0.7");
+  CHECK(host.address().socket_address().port_value() == 443);
+  CHECK(host.health_status().eds_health_status() == envoy::config::core::v3::UNHEALTHY);
+  CHECK(host.weight() == 5);
+  CHECK(parsed.cluster_statuses(1).added_via_api());
+}
+
+TEST_CASE("/clusters?format=json keeps a host path with a colon as a pipe", "[admin]") {
+  AdminTestServer admin;
+  admin.ctx().setClusters({{"uds", false, {{"/run/a:80", 1, true}, {"@abstract:1", 1, true}}}});
+  const auto r = admin.request("GET", "/clusters?format=json");
+  CHECK_THAT(r.body, Catch::Contains(R"({"address":{"pipe":{"path":"/run/a:80"}})"));
+  CHECK_THAT(r.body, Catch::Contains(R"({"address":{"pipe":{"path":"@abstract:1"}})"));
+}
+
+TEST_CASE("/clusters with no clusters is empty", "[admin]") {
+  AdminTestServer admin;
+  CHECK(admin.request("GET", "/clusters").body.empty());
+  CHECK(admin.request("GET", "/clusters?format=json").body == R"({"cluster_statuses":[]})");
 }
 
 std::vector<ListenerStatus> sampleListeners() {

@@ -164,5 +164,111 @@ TEST_CASE("filter and usedonly combine", "[stats]") {
         std::vector<std::string>{"server.live"});
 }
 
+TEST_CASE("text format prints histograms after counters and gauges with each quantile twice",
+          "[stats]") {
+  Store store;
+  store.histogram("cluster.backend.upstream_rq_time").record(7);
+  store.counter("z.count").inc();
+  CHECK(renderText(store.snapshot(), store.histogramSnapshot()) ==
+        "z.count: 1\n"
+        "cluster.backend.upstream_rq_time: P0(7,7) P25(7,7) P50(7,7) P75(7,7) P90(7,7) P95(7,7) "
+        "P99(7,7) P99.5(7,7) P99.9(7,7) P100(7,7)\n");
+}
+
+TEST_CASE("text format quantiles are plain decimals", "[stats]") {
+  Store store;
+  for (uint64_t v : {1, 2}) store.histogram("h").record(v);
+  // 1 is in (0.5, 1], narrowed to [1, 1]; 2 in (1, 5], narrowed to (1, 2].
+  CHECK(renderText({}, store.histogramSnapshot()) ==
+        "h: P0(1,1) P25(1,1) P50(1,1) P75(1.5,1.5) P90(1.8,1.8) P95(1.9,1.9) P99(1.98,1.98) "
+        "P99.5(1.99,1.99) P99.9(1.998,1.998) P100(2,2)\n");
+}
+
+TEST_CASE("text format says No recorded values for a histogram never recorded into", "[stats]") {
+  Store store;
+  store.histogram("h");
+  CHECK(renderText({}, store.histogramSnapshot()) == "h: No recorded values\n");
+}
+
+TEST_CASE("json format appends histograms with supported and computed quantiles", "[stats]") {
+  Store store;
+  store.counter("c").inc();
+  store.histogram("h").record(7);
+  const std::string seven = R"({"interval":7,"cumulative":7})";
+  std::string values = seven;
+  for (int i = 1; i < 10; ++i) values += "," + seven;
+  CHECK(renderJson(store.snapshot(), store.histogramSnapshot()) ==
+        R"({"stats":[{"name":"c","value":1},{"histograms":{"supported_quantiles":)"
+        R"([0,25,50,75,90,95,99,99.5,99.9,100],"computed_quantiles":[{"name":"h","values":[)" +
+            values + "]}]}}]}");
+}
+
+TEST_CASE("json format writes null quantiles for a histogram never recorded into", "[stats]") {
+  Store store;
+  store.histogram("h");
+  const std::string null = R"({"interval":null,"cumulative":null})";
+  std::string values = null;
+  for (int i = 1; i < 10; ++i) values += "," + null;
+  CHECK(renderJson({}, store.histogramSnapshot()) ==
+        R"({"stats":[{"histograms":{"supported_quantiles":)"
+        R"([0,25,50,75,90,95,99,99.5,99.9,100],"computed_quantiles":[{"name":"h","values":[)" +
+            values + "]}]}}]}");
+}
+
+TEST_CASE("prometheus format writes cumulative buckets then sum and count for histograms",
+          "[stats]") {
+  Store store;
+  store.histogram("cluster.backend.upstream_rq_time").record(7);
+  store.gauge("server.live").set(1);
+  const std::string m = "envoy_cluster_upstream_rq_time";
+  const std::string tag = "envoy_cluster_name=\"backend\"";
+  std::string buckets;
+  for (const char* le : {"0.5", "1", "5"}) {
+    buckets += m + "_bucket{" + tag + ",le=\"" + le + "\"} 0\n";
+  }
+  for (const char* le : {"10", "25", "50", "100", "250", "500", "1000", "2500", "5000", "10000",
+                         "30000", "60000", "300000", "600000", "1800000", "3600000", "+Inf"}) {
+    buckets += m + "_bucket{" + tag + ",le=\"" + le + "\"} 1\n";
+  }
+  CHECK(renderPrometheus(store.snapshot(), store.histogramSnapshot()) ==
+        "# TYPE envoy_server_live gauge\n"
+        "envoy_server_live{} 1\n"
+        "\n"
+        "# TYPE envoy_cluster_upstream_rq_time histogram\n" +
+            buckets + m + "_sum{" + tag + "} 7\n" + m + "_count{" + tag + "} 1\n\n");
+}
+
+TEST_CASE("prometheus histogram without tags labels buckets with le alone", "[stats]") {
+  Store store;
+  store.histogram("xds.apply_ms").record(3);
+  const std::string out = renderPrometheus({}, store.histogramSnapshot());
+  CHECK_THAT(out, Catch::StartsWith("# TYPE envoy_xds_apply_ms histogram\n"
+                                    "envoy_xds_apply_ms_bucket{le=\"0.5\"} 0\n"));
+  CHECK_THAT(out, Catch::EndsWith("envoy_xds_apply_ms_bucket{le=\"+Inf\"} 1\n"
+                                  "envoy_xds_apply_ms_sum{} 3\n"
+                                  "envoy_xds_apply_ms_count{} 1\n\n"));
+}
+
+TEST_CASE("usedonly filter and type select histograms too", "[stats]") {
+  Store store;
+  store.histogram("a.used_ms").record(1);
+  store.histogram("b.unused_ms");
+  store.counter("c.count").inc();
+  const auto histogramNames = [&](StatsQuery query) {
+    auto selected = selectHistograms(store.histogramSnapshot(), query);
+    REQUIRE(selected.ok());
+    std::vector<std::string> out;
+    for (const auto& h : *selected) out.push_back(h.name);
+    return out;
+  };
+  CHECK(histogramNames({}) == std::vector<std::string>{"a.used_ms", "b.unused_ms"});
+  CHECK(histogramNames({.used_only = true}) == std::vector<std::string>{"a.used_ms"});
+  CHECK(histogramNames({.filter = "^b"}) == std::vector<std::string>{"b.unused_ms"});
+  CHECK(histogramNames({.type = StatTypeFilter::kCounters}).empty());
+  CHECK(histogramNames({.type = StatTypeFilter::kHistograms}).size() == 2);
+  CHECK(select(store, {.type = StatTypeFilter::kHistograms}).empty());
+  CHECK_FALSE(selectHistograms(store.histogramSnapshot(), {.filter = "(("}).ok());
+}
+
 }  // namespace
 }  // namespace remora::stats

@@ -1,0 +1,32 @@
+// The mock control plane's gRPC server: ADS (state-of-the-world and delta) and the per-type LDS,
+// RDS, CDS and EDS services, all on one loopback port, using the callback API so that any number
+// of streams costs no thread each.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/server.h"
+#include "tools/mock-cp/control_plane.h"
+
+namespace remora::mockcp {
+
+class XdsServer {
+ public:
+  explicit XdsServer(ControlPlane& cp);
+  ~XdsServer();
+
+  // Listens on 127.0.0.1:`port` (0: any free port) and returns the port.
+  absl::StatusOr<uint16_t> start(uint16_t port);
+  // Ends every stream (UNAVAILABLE) and stops the server.
+  void shutdown();
+
+ private:
+  ControlPlane& cp_;
+  std::vector<std::unique_ptr<grpc::Service>> services_;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+}  // namespace remora::mockcp
