@@ -326,7 +326,7 @@ void RouterFilter::onResponseComplete() {
 void RouterFilter::endAttempt(bool reuse) {
   per_try_timer_->disable();
   if (host_ != nullptr && lb_ != nullptr) {
-    lb_->onRequestEnd(*host_);
+    callbacks_->worker().clusters().onRequestEnd(*cluster_, *host_);
     if (cluster_->http_stats) cluster_->http_stats->upstream_rq_active.dec();
   }
   lb_ = nullptr;
@@ -473,7 +473,7 @@ void RouterFilter::onDestroy() {
   if (retry_timer_) retry_timer_->disable();
   if (per_try_timer_) per_try_timer_->disable();
   if (host_ != nullptr && lb_ != nullptr) {
-    lb_->onRequestEnd(*host_);
+    callbacks_->worker().clusters().onRequestEnd(*cluster_, *host_);
     if (cluster_->http_stats) cluster_->http_stats->upstream_rq_active.dec();
     host_ = nullptr;
   }

@@ -72,13 +72,19 @@ void Worker::addListener(std::string name, network::SocketFd fd,
 
 void Worker::removeListener(std::string name, std::chrono::milliseconds drain_time) {
   dispatcher_.post([this, name = std::move(name), drain_time] {
+    // Matched by identity, not by name: a listener of the same name may be added right after
+    // (a new address), and its sessions must not be closed at this one's drain deadline.
+    std::shared_ptr<const std::string> removed;
     for (auto it = listeners_.begin(); it != listeners_.end(); ++it) {
       if (*(*it)->name != name) continue;
+      removed = (*it)->name;
       evconnlistener_free((*it)->listener);
       listeners_.erase(it);
       break;
     }
-    drainSessions([name](const OwnedSession& s) { return *s.listener_name == name; }, drain_time);
+    if (removed == nullptr) return;
+    drainSessions([removed](const OwnedSession& s) { return s.listener_name == removed; },
+                  drain_time);
   });
 }
 

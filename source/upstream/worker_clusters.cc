@@ -33,6 +33,11 @@ LoadBalancer& WorkerClusters::loadBalancer(const Cluster& cluster) {
   return *state.lb;
 }
 
+void WorkerClusters::onRequestEnd(const Cluster& cluster, const Host& host) {
+  auto it = states_.find(cluster.name);
+  if (it != states_.end() && it->second.lb != nullptr) it->second.lb->onRequestEnd(host);
+}
+
 std::unique_ptr<LoadBalancer> WorkerClusters::makeLoadBalancer(const Cluster& cluster) {
   switch (cluster.lb_policy) {
     case LbPolicy::kLeastRequest:

@@ -19,6 +19,10 @@ class WorkerClusters {
   // time. A rebuilt balancer starts with no requests in flight; ends of requests started on the
   // old one are ignored (LoadBalancer::onRequestEnd).
   LoadBalancer& loadBalancer(const Cluster& cluster);
+  // The end of a request started on loadBalancer(cluster), told to the balancer serving it now:
+  // the one the request started on may have been rebuilt (new hosts) or dropped (cluster gone)
+  // since, and a balancer ignores hosts of a set it does not serve.
+  void onRequestEnd(const Cluster& cluster, const Host& host);
   // Drops state for clusters no longer in `is_live` (called after each snapshot swap).
   template <class Pred>
   void retainIf(Pred is_live) {

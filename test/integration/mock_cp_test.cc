@@ -516,5 +516,24 @@ TEST_CASE("mock control plane restarts on the same xDS port and serves a reconne
   CHECK(names(*response) == std::set<std::string>{"alpha"});
 }
 
+TEST_CASE("mock control plane also serves xDS on the unix socket given with --xds-uds",
+          "[mock_cp]") {
+  Fixture f;
+  f.dir.write("clusters.yaml", resources(clusterItem("alpha")));
+  TempDir sockets;
+  const std::string uds = sockets.file("XDS");
+  if (!f.cp.start(REMORA_MOCK_CP, f.dir.path(), uds)) FAIL(f.cp.error());
+  auto stub = AggregatedDiscoveryService::NewStub(
+      grpc::CreateChannel("unix:" + uds, grpc::InsecureChannelCredentials()));
+  auto ads = openAds(*stub);
+  REQUIRE(ads->send(request(kClusterType)));
+
+  auto response = ads->next();
+  INFO(f.cp.describe());
+  REQUIRE(response);
+  CHECK(names(*response) == std::set<std::string>{"alpha"});
+  CHECK(f.cp.requests().size() == 1);
+}
+
 }  // namespace
 }  // namespace remora::testing

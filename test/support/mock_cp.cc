@@ -77,8 +77,14 @@ MockCpRequest toRequest(const google::protobuf::Struct& s) {
 
 bool MockControlPlane::start(const std::string& binary, const std::string& dir,
                              std::chrono::milliseconds timeout) {
+  return start(binary, dir, "", timeout);
+}
+
+bool MockControlPlane::start(const std::string& binary, const std::string& dir,
+                             const std::string& xds_uds, std::chrono::milliseconds timeout) {
   binary_ = binary;
   dir_ = dir;
+  xds_uds_ = xds_uds;
   xds_port_ = 0;
   api_port_ = 0;
   return launch(timeout);
@@ -96,6 +102,7 @@ bool MockControlPlane::launch(std::chrono::milliseconds timeout) {
                                    "--api-port",  std::to_string(api_port_),
                                    "--port-file", port_file};
   if (!dir_.empty()) args.insert(args.end(), {"--dir", dir_});
+  if (!xds_uds_.empty()) args.insert(args.end(), {"--xds-uds", xds_uds_});
   process_ = std::make_unique<Process>(binary_, std::move(args));
   const auto deadline = Clock::now() + timeout;
   while (true) {

@@ -47,6 +47,9 @@ class MockControlPlane {
   // free ports. False when it does not write its port file in time; error() tells why.
   bool start(const std::string& binary, const std::string& dir,
              std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // As above, and also serving xDS on the unix socket `xds_uds` (none when empty).
+  bool start(const std::string& binary, const std::string& dir, const std::string& xds_uds,
+             std::chrono::milliseconds timeout = std::chrono::seconds(20));
   // Stops it (SIGTERM, then SIGKILL after a deadline) and starts it again on the same ports.
   bool restart(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   void stop();
@@ -86,6 +89,7 @@ class MockControlPlane {
 
   std::string binary_;
   std::string dir_;
+  std::string xds_uds_;
   TempDir work_;  // holds the port file
   std::unique_ptr<Process> process_;
   uint16_t xds_port_ = 0;

@@ -21,6 +21,11 @@ std::string socketAddress(uint16_t port) {
   return "{socket_address: {address: 127.0.0.1, port_value: " + std::to_string(port) + "}}";
 }
 
+std::string xdsServerAddress(const XdsBootstrapSpec& spec) {
+  if (spec.xds_pipe.empty()) return socketAddress(spec.xds_port);
+  return "{pipe: {path: \"" + spec.xds_pipe + "\"}}";
+}
+
 }  // namespace
 
 std::string apiTypeName(bool delta) { return delta ? "DELTA_GRPC" : "GRPC"; }
@@ -49,7 +54,7 @@ std::string xdsBootstrap(const XdsBootstrapSpec& spec) {
                   "      endpoints:\n"
                   "      - lb_endpoints:\n"
                   "        - endpoint: {address: " +
-                  socketAddress(spec.xds_port) +
+                  xdsServerAddress(spec) +
                   "}\n"
                   "dynamic_resources:\n";
   if (spec.aggregated) y += "  ads_config: " + apiConfigSource(spec) + "\n";

@@ -24,6 +24,9 @@ struct XdsBootstrapSpec {
   bool set_node_on_first_message_only = false;
   std::string node_id = "remora-xds-test";
   std::string node_cluster = "remora-xds-test-cluster";
+  // Not empty: "xds_cluster" reaches the control plane at this unix socket (a pipe address, as
+  // in Istio's bootstrap) instead of 127.0.0.1:xds_port. google_grpc ignores it.
+  std::string xds_pipe;
 };
 
 // "GRPC" or "DELTA_GRPC": for test output.

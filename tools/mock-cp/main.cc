@@ -28,19 +28,22 @@ namespace {
 using namespace remora::mockcp;
 
 constexpr const char* kUsage =
-    "usage: remora-mock-cp [--dir PATH] [--xds-port N] [--api-port N] [--port-file PATH]\n"
+    "usage: remora-mock-cp [--dir PATH] [--xds-port N] [--xds-uds PATH] [--api-port N]\n"
+    "                      [--port-file PATH]\n"
     "                      [--log-level trace|debug|info|warning|error|critical|off]\n"
     "  --dir PATH        serve the resources of every *.yaml, *.yml and *.json file in PATH\n"
     "                    (one resource with \"@type\", or a list under 'resources:'), and reload\n"
     "                    them when they change\n"
     "  --xds-port N      gRPC xDS port on 127.0.0.1 (default 0: any free port)\n"
+    "  --xds-uds PATH    also serve xDS on the unix socket PATH (as Istio's bootstrap expects)\n"
     "  --api-port N      HTTP API port on 127.0.0.1 (default 0: any free port)\n"
-    "  --port-file PATH  once both listen, write \"xds=<port>\\napi=<port>\\n\" to PATH\n"
+    "  --port-file PATH  once all listen, write \"xds=<port>\\napi=<port>\\n\" to PATH\n"
     "  --log-level L     default info: one line per xDS request and response\n";
 
 struct Options {
   std::string dir;
   uint16_t xds_port = 0;
+  std::string xds_uds;
   uint16_t api_port = 0;
   std::string port_file;
   std::string log_level = "info";
@@ -77,6 +80,9 @@ std::optional<Options> parseOptions(int argc, char** argv) {
       o.dir = value;
     } else if (flag == "--xds-port") {
       ok = parsePort(value, o.xds_port);
+    } else if (flag == "--xds-uds") {
+      o.xds_uds = value;
+      ok = !value.empty();
     } else if (flag == "--api-port") {
       ok = parsePort(value, o.api_port);
     } else if (flag == "--port-file") {
@@ -137,7 +143,7 @@ int main(int argc, char** argv) {
   {
     XdsServer xds(cp);
     HttpApi api(base, cp);
-    absl::StatusOr<uint16_t> xds_port = xds.start(options->xds_port);
+    absl::StatusOr<uint16_t> xds_port = xds.start(options->xds_port, options->xds_uds);
     absl::StatusOr<uint16_t> api_port =
         xds_port.ok() ? api.listen(options->api_port) : xds_port.status();
     absl::Status watching = api_port.ok() && directory ? directory->watch(base) : api_port.status();
@@ -153,8 +159,9 @@ int main(int argc, char** argv) {
       spdlog::critical("cannot write --port-file {}", options->port_file);
       code = 1;
     } else {
-      spdlog::info("xDS on 127.0.0.1:{}, HTTP API on 127.0.0.1:{}, version {}", *xds_port,
-                   *api_port, cp.store.snapshot()->version);
+      spdlog::info("xDS on 127.0.0.1:{}{}, HTTP API on 127.0.0.1:{}, version {}", *xds_port,
+                   options->xds_uds.empty() ? "" : " and unix:" + options->xds_uds, *api_port,
+                   cp.store.snapshot()->version);
       event_base_dispatch(base);
       spdlog::info("stopping");
     }

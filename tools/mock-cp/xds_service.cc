@@ -118,7 +118,7 @@ XdsServer::XdsServer(ControlPlane& cp) : cp_(cp) {}
 
 XdsServer::~XdsServer() { shutdown(); }
 
-absl::StatusOr<uint16_t> XdsServer::start(uint16_t port) {
+absl::StatusOr<uint16_t> XdsServer::start(uint16_t port, const std::string& uds_path) {
   services_.push_back(std::make_unique<AdsService>(cp_));
   services_.push_back(std::make_unique<LdsService>(cp_));
   services_.push_back(std::make_unique<RdsService>(cp_));
@@ -128,14 +128,23 @@ absl::StatusOr<uint16_t> XdsServer::start(uint16_t port) {
   int bound = 0;
   builder.AddListeningPort(absl::StrCat("127.0.0.1:", port), grpc::InsecureServerCredentials(),
                            &bound);
+  // Istio's bootstrap reaches its xDS server through a unix socket (a pipe address); serving one
+  // lets tests take that path. gRPC unlinks a stale socket file first, so a restart can rebind.
+  int uds_bound = 0;
+  if (!uds_path.empty()) {
+    builder.AddListeningPort(absl::StrCat("unix:", uds_path), grpc::InsecureServerCredentials(),
+                             &uds_bound);
+  }
   // gRPC sets SO_REUSEPORT by default: a second mock control plane on a taken port would then
   // share it silently instead of failing.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   for (auto& service : services_) builder.RegisterService(service.get());
   server_ = builder.BuildAndStart();
-  if (server_ == nullptr || bound == 0) {
+  if (server_ == nullptr || bound == 0 || (!uds_path.empty() && uds_bound == 0)) {
     server_.reset();
-    return absl::UnavailableError(absl::StrCat("cannot listen for xDS on 127.0.0.1:", port));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen for xDS on 127.0.0.1:", port,
+                     uds_path.empty() ? "" : absl::StrCat(" and unix:", uds_path)));
   }
   return static_cast<uint16_t>(bound);
 }

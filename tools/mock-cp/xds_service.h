@@ -1,10 +1,11 @@
 // The mock control plane's gRPC server: ADS (state-of-the-world and delta) and the per-type LDS,
-// RDS, CDS and EDS services, all on one loopback port, using the callback API so that any number
-// of streams costs no thread each.
+// RDS, CDS and EDS services, all on one loopback port (and a unix socket when asked), using the
+// callback API so that any number of streams costs no thread each.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -18,8 +19,9 @@ class XdsServer {
   explicit XdsServer(ControlPlane& cp);
   ~XdsServer();
 
-  // Listens on 127.0.0.1:`port` (0: any free port) and returns the port.
-  absl::StatusOr<uint16_t> start(uint16_t port);
+  // Listens on 127.0.0.1:`port` (0: any free port) and, when `uds_path` is not empty, on that
+  // unix socket too; returns the TCP port.
+  absl::StatusOr<uint16_t> start(uint16_t port, const std::string& uds_path = "");
   // Ends every stream (UNAVAILABLE) and stops the server.
   void shutdown();
 
