@@ -50,6 +50,9 @@ class StreamCallbacks {
   // response has already started, in which case the stream is reset instead.
   virtual void sendLocalReply(uint32_t status, absl::string_view body,
                               absl::string_view details) = 0;
+  // The same, with `extra` response headers (x-envoy-overloaded on a circuit breaker's 503).
+  virtual void sendLocalReply(uint32_t status, absl::string_view body, absl::string_view details,
+                              const HeaderMap& extra) = 0;
   // The response, in order: headers once (1xx interim heads may precede via encode100Continue),
   // then data and trailers. `end_stream` marks the last call.
   virtual void encode100Continue() = 0;

@@ -15,6 +15,10 @@ class LoadBalancerContext {
   virtual ~LoadBalancerContext() = default;
   // A hash of the request's key for consistent-hash policies; empty when there is none.
   virtual std::optional<uint64_t> hashKey() const = 0;
+  // The retry host predicates (previous_hosts): a host picked for this attempt that the predicate
+  // rejects is picked again, up to hostSelectionRetryCount() more times; the last pick stands.
+  virtual uint32_t hostSelectionRetryCount() const { return 0; }
+  virtual bool shouldSelectAnotherHost(const Host& host) const { return false; }
 };
 
 class LoadBalancer {

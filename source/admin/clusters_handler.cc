@@ -9,10 +9,16 @@
 namespace remora::admin {
 namespace {
 
-// Without health checking a host is unhealthy only because EDS said so, which Envoy flags as
-// failed_eds_health.
-const char* healthFlags(const ClusterHostInfo& host) {
-  return host.healthy ? "healthy" : "/failed_eds_health";
+// Envoy's flag names, concatenated; "healthy" when none is set.
+std::string healthFlags(const ClusterHostInfo& host) {
+  std::string flags;
+  if (host.failed_active_health_check) flags += "/failed_active_hc";
+  if (host.failed_outlier_check) flags += "/failed_outlier_check";
+  const std::string& eds = host.eds_health_status;
+  if (eds == "UNHEALTHY" || eds == "TIMEOUT") flags += "/failed_eds_health";
+  if (eds == "DEGRADED") flags += "/degraded_eds_health";
+  if (eds == "DRAINING") flags += "/eds_status_draining";
+  return flags.empty() ? "healthy" : flags;
 }
 
 bool parsePort(std::string_view digits, uint32_t& port) {
@@ -62,6 +68,10 @@ std::string clustersText(const std::vector<ClusterInfo>& clusters) {
     for (const ClusterHostInfo& h : c.hosts) {
       absl::StrAppend(&out, c.name, "::", h.address, "::health_flags::", healthFlags(h), "\n");
       absl::StrAppend(&out, c.name, "::", h.address, "::weight::", h.weight, "\n");
+      absl::StrAppend(&out, c.name, "::", h.address, "::region::", h.region, "\n");
+      absl::StrAppend(&out, c.name, "::", h.address, "::zone::", h.zone, "\n");
+      absl::StrAppend(&out, c.name, "::", h.address, "::sub_zone::", h.sub_zone, "\n");
+      absl::StrAppend(&out, c.name, "::", h.address, "::priority::", h.priority, "\n");
     }
   }
   return out;
@@ -81,9 +91,26 @@ std::string clustersJson(const std::vector<ClusterInfo>& clusters) {
         if (j > 0) out.push_back(',');
         out.append("{\"address\":");
         appendAddressJson(out, h.address);
-        absl::StrAppend(&out, ",\"health_status\":{\"eds_health_status\":\"",
-                        h.healthy ? "HEALTHY" : "UNHEALTHY", "\"}");
+        absl::StrAppend(&out, ",\"health_status\":{\"eds_health_status\":\"", h.eds_health_status,
+                        "\"");
+        if (h.failed_active_health_check) out.append(",\"failed_active_health_check\":true");
+        if (h.failed_outlier_check) out.append(",\"failed_outlier_check\":true");
+        out.push_back('}');
         if (h.weight != 0) absl::StrAppend(&out, ",\"weight\":", h.weight);
+        if (!h.region.empty() || !h.zone.empty() || !h.sub_zone.empty()) {
+          out.append(",\"locality\":{");
+          const char* sep = "";
+          for (const auto& [key, value] :
+               {std::pair<const char*, const std::string*>{"region", &h.region},
+                {"zone", &h.zone},
+                {"sub_zone", &h.sub_zone}}) {
+            if (value->empty()) continue;
+            absl::StrAppend(&out, sep, "\"", key, "\":", jsonString(*value));
+            sep = ",";
+          }
+          out.push_back('}');
+        }
+        if (h.priority != 0) absl::StrAppend(&out, ",\"priority\":", h.priority);
         out.push_back('}');
       }
       out.push_back(']');

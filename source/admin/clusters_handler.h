@@ -10,13 +10,14 @@
 namespace remora::admin {
 
 // Per cluster `<cluster>::added_via_api::<bool>`, then per host `<cluster>::<host>::health_flags::
-// healthy` (or `/failed_eds_health`) and `<cluster>::<host>::weight::<w>`.
+// healthy` (or Envoy's flags: `/failed_active_hc/failed_eds_health`...), then its weight, region,
+// zone, sub_zone and priority lines.
 std::string clustersText(const std::vector<ClusterInfo>& clusters);
 
 // {"cluster_statuses":[{"name":...,"added_via_api":true,"host_statuses":[{"address":
 // {"socket_address":{"address":...,"port_value":N}},"health_status":{"eds_health_status":
-// "HEALTHY"},"weight":N}]}]}. Fields at their default value are left out, as Envoy's proto JSON
-// does.
+// "HEALTHY"},"weight":N,"locality":{...},"priority":N}]}]}. Fields at their default value are left
+// out, as Envoy's proto JSON does.
 std::string clustersJson(const std::vector<ClusterInfo>& clusters);
 
 }  // namespace remora::admin

@@ -47,7 +47,12 @@ struct DynamicConfigState {
 struct ClusterHostInfo {
   std::string address;  // "127.0.0.1:8080" or a pipe path.
   uint32_t weight = 1;
-  bool healthy = true;  // No health checking yet: every host is healthy.
+  uint32_t priority = 0;
+  std::string region, zone, sub_zone;
+  // envoy.config.core.v3.HealthStatus name as EDS gave it: "UNKNOWN", "HEALTHY", "DEGRADED"...
+  std::string eds_health_status = "UNKNOWN";
+  bool failed_active_health_check = false;
+  bool failed_outlier_check = false;
 };
 struct ClusterInfo {
   std::string name;

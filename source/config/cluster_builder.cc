@@ -5,6 +5,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "source/config/address_builder.h"
 #include "source/config/field_path.h"
+#include "source/upstream/priority_set.h"
 
 namespace remora::config {
 
@@ -12,12 +13,53 @@ namespace {
 
 using envoy::config::cluster::v3::Cluster;
 
+upstream::EdsHealthStatus edsHealth(envoy::config::core::v3::HealthStatus status) {
+  switch (status) {
+    case envoy::config::core::v3::HEALTHY:
+      return upstream::EdsHealthStatus::kHealthy;
+    case envoy::config::core::v3::UNHEALTHY:
+      return upstream::EdsHealthStatus::kUnhealthy;
+    case envoy::config::core::v3::DRAINING:
+      return upstream::EdsHealthStatus::kDraining;
+    case envoy::config::core::v3::TIMEOUT:
+      return upstream::EdsHealthStatus::kTimeout;
+    case envoy::config::core::v3::DEGRADED:
+      return upstream::EdsHealthStatus::kDegraded;
+    default:
+      return upstream::EdsHealthStatus::kUnknown;
+  }
+}
+
 absl::StatusOr<std::shared_ptr<upstream::HostSet>> buildHosts(
     const envoy::config::endpoint::v3::ClusterLoadAssignment& cla, const std::string& path) {
   auto set = std::make_shared<upstream::HostSet>();
+  if (cla.has_policy()) {
+    const std::string policy_path = fieldPath(path, "policy");
+    if (cla.policy().has_overprovisioning_factor()) {
+      if (cla.policy().overprovisioning_factor().value() == 0) {
+        return invalidAt(fieldPath(policy_path, "overprovisioning_factor"),
+                         "must be greater than 0");
+      }
+      set->overprovisioning_factor = cla.policy().overprovisioning_factor().value();
+    }
+    set->weighted_priority_health = cla.policy().weighted_priority_health();
+  }
   for (int i = 0; i < cla.endpoints_size(); ++i) {
     const auto& locality = cla.endpoints(i);
     const std::string lpath = indexPath(fieldPath(path, "endpoints"), i);
+    upstream::Locality entry;
+    entry.region = locality.locality().region();
+    entry.zone = locality.locality().zone();
+    entry.sub_zone = locality.locality().sub_zone();
+    entry.priority = locality.priority();
+    if (locality.has_load_balancing_weight()) {
+      if (locality.load_balancing_weight().value() == 0) {
+        return invalidAt(fieldPath(lpath, "load_balancing_weight"), "must be at least 1");
+      }
+      entry.weight = locality.load_balancing_weight().value();
+    }
+    const uint32_t locality_index = static_cast<uint32_t>(set->localities.size());
+    set->localities.push_back(std::move(entry));
     for (int j = 0; j < locality.lb_endpoints_size(); ++j) {
       const auto& lbe = locality.lb_endpoints(j);
       const std::string epath = indexPath(fieldPath(lpath, "lb_endpoints"), j);
@@ -36,10 +78,146 @@ absl::StatusOr<std::shared_ptr<upstream::HostSet>> buildHosts(
         }
         host.weight = lbe.load_balancing_weight().value();
       }
+      host.priority = locality.priority();
+      host.locality = locality_index;
+      host.eds_health = edsHealth(lbe.health_status());
       set->hosts.push_back(std::move(host));
     }
   }
   return set;
+}
+
+bool isPrime(uint64_t n) {
+  if (n < 2) return false;
+  for (uint64_t d = 2; d * d <= n; ++d) {
+    if (n % d == 0) return false;
+  }
+  return true;
+}
+
+// ring_hash_lb_config, with Envoy's bounds (1024 and 8M entries by default, 8M at most).
+absl::Status buildRingHash(const Cluster& proto, const std::string& path,
+                           upstream::Cluster& cluster, ParseReport& report) {
+  if (!proto.has_ring_hash_lb_config()) return absl::OkStatus();
+  const auto& config = proto.ring_hash_lb_config();
+  const std::string config_path = fieldPath(path, "ring_hash_lb_config");
+  constexpr uint64_t kMaxRing = 8 * 1024 * 1024;
+  if (config.has_minimum_ring_size()) {
+    if (config.minimum_ring_size().value() > kMaxRing) {
+      return invalidAt(fieldPath(config_path, "minimum_ring_size"), "must be at most 8388608");
+    }
+    cluster.ring_hash.min_ring_size = config.minimum_ring_size().value();
+  }
+  if (config.has_maximum_ring_size()) {
+    if (config.maximum_ring_size().value() > kMaxRing) {
+      return invalidAt(fieldPath(config_path, "maximum_ring_size"), "must be at most 8388608");
+    }
+    cluster.ring_hash.max_ring_size = config.maximum_ring_size().value();
+  }
+  if (cluster.ring_hash.min_ring_size > cluster.ring_hash.max_ring_size) {
+    return invalidAt(
+        fieldPath(config_path, "minimum_ring_size"),
+        absl::StrCat("must not exceed maximum_ring_size (", cluster.ring_hash.max_ring_size, ")"));
+  }
+  if (config.hash_function() != Cluster::RingHashLbConfig::XX_HASH) {
+    report.warnings.push_back(atPath(fieldPath(config_path, "hash_function"),
+                                     "only XX_HASH is supported; XX_HASH is used"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status buildMaglev(const Cluster& proto, const std::string& path,
+                         upstream::Cluster& cluster) {
+  if (!proto.has_maglev_lb_config() || !proto.maglev_lb_config().has_table_size()) {
+    return absl::OkStatus();
+  }
+  const uint64_t size = proto.maglev_lb_config().table_size().value();
+  const std::string size_path = fieldPath(fieldPath(path, "maglev_lb_config"), "table_size");
+  // Envoy's bound; a prime keeps every host's permutation a full cycle of the table.
+  if (size > 5000011) return invalidAt(size_path, "must be at most 5000011");
+  if (!isPrime(size)) return invalidAt(size_path, absl::StrCat(size, " is not a prime number"));
+  cluster.maglev_table_size = size;
+  return absl::OkStatus();
+}
+
+// circuit_breakers.thresholds: one entry per routing priority; the other priority keeps Envoy's
+// defaults.
+absl::Status buildCircuitBreakers(const Cluster& proto, const std::string& path,
+                                  stats::Store& store, upstream::Cluster& cluster) {
+  upstream::CircuitBreakerConfig configs[2];
+  bool seen[2] = {false, false};
+  const std::string breakers_path = fieldPath(path, "circuit_breakers");
+  for (int i = 0; i < proto.circuit_breakers().thresholds_size(); ++i) {
+    const auto& t = proto.circuit_breakers().thresholds(i);
+    const std::string tpath = indexPath(fieldPath(breakers_path, "thresholds"), i);
+    const size_t priority = t.priority() == envoy::config::core::v3::HIGH ? 1 : 0;
+    if (seen[priority]) {
+      return invalidAt(fieldPath(tpath, "priority"),
+                       "a second thresholds entry for the same priority");
+    }
+    seen[priority] = true;
+    upstream::CircuitBreakerConfig& c = configs[priority];
+    if (t.has_max_connections()) c.max_connections = t.max_connections().value();
+    if (t.has_max_pending_requests()) c.max_pending_requests = t.max_pending_requests().value();
+    if (t.has_max_requests()) c.max_requests = t.max_requests().value();
+    if (t.has_max_retries()) c.max_retries = t.max_retries().value();
+    c.track_remaining = t.track_remaining();
+    if (t.has_retry_budget()) {
+      upstream::CircuitBreakerConfig::RetryBudget budget;
+      const auto& rb = t.retry_budget();
+      if (rb.has_budget_percent()) {
+        const double percent = rb.budget_percent().value();
+        if (std::isnan(percent) || percent < 0.0 || percent > 100.0) {
+          return invalidAt(
+              fieldPath(fieldPath(fieldPath(tpath, "retry_budget"), "budget_percent"), "value"),
+              "must be between 0 and 100");
+        }
+        budget.budget_percent = percent;
+      }
+      if (rb.has_min_retry_concurrency()) {
+        budget.min_retry_concurrency = rb.min_retry_concurrency().value();
+      }
+      c.retry_budget = budget;
+    }
+  }
+  auto resources = std::make_shared<upstream::ClusterResources>();
+  for (auto priority : {upstream::RoutingPriority::kDefault, upstream::RoutingPriority::kHigh}) {
+    resources->by_priority[static_cast<size_t>(priority)] =
+        std::make_unique<upstream::ResourceManager>(configs[static_cast<size_t>(priority)], store,
+                                                    cluster.name, priority);
+  }
+  cluster.resources = std::move(resources);
+  return absl::OkStatus();
+}
+
+// common_lb_config: the panic threshold and locality weighting; zone-aware routing is not
+// implemented, which the report says rather than silently ignoring it.
+absl::Status buildCommonLbConfig(const Cluster& proto, const std::string& path,
+                                 upstream::Cluster& cluster, ParseReport& report) {
+  if (!proto.has_common_lb_config()) return absl::OkStatus();
+  const auto& common = proto.common_lb_config();
+  const std::string common_path = fieldPath(path, "common_lb_config");
+  if (common.has_healthy_panic_threshold()) {
+    const double value = common.healthy_panic_threshold().value();
+    if (std::isnan(value) || value < 0.0 || value > 100.0) {
+      return invalidAt(fieldPath(fieldPath(common_path, "healthy_panic_threshold"), "value"),
+                       "must be between 0 and 100");
+    }
+    cluster.healthy_panic_threshold = static_cast<uint32_t>(std::lround(value));
+  }
+  if (common.has_zone_aware_lb_config()) {
+    report.warnings.push_back(
+        atPath(fieldPath(common_path, "zone_aware_lb_config"),
+               "zone-aware routing is not supported; load is balanced without regard to zones"));
+  }
+  cluster.locality_weighted = common.has_locality_weighted_lb_config();
+  if (cluster.locality_weighted && (cluster.lb_policy == upstream::LbPolicy::kRingHash ||
+                                    cluster.lb_policy == upstream::LbPolicy::kMaglev)) {
+    report.warnings.push_back(
+        atPath(fieldPath(common_path, "locality_weighted_lb_config"),
+               "not applied to RING_HASH or MAGLEV: their tables weigh hosts only"));
+  }
+  return absl::OkStatus();
 }
 
 // lb_policy and its settings. Policies Remora lacks fall back to ROUND_ROBIN with a warning, so a
@@ -53,6 +231,12 @@ absl::Status buildLbPolicy(const Cluster& proto, const std::string& path,
     case Cluster::RANDOM:
       cluster.lb_policy = upstream::LbPolicy::kRandom;
       return absl::OkStatus();
+    case Cluster::RING_HASH:
+      cluster.lb_policy = upstream::LbPolicy::kRingHash;
+      return buildRingHash(proto, path, cluster, report);
+    case Cluster::MAGLEV:
+      cluster.lb_policy = upstream::LbPolicy::kMaglev;
+      return buildMaglev(proto, path, cluster);
     case Cluster::LEAST_REQUEST:
       break;
     default:
@@ -101,7 +285,7 @@ upstream::ClusterConstSharedPtr withHosts(const upstream::Cluster& cluster,
                                           upstream::HostSetConstSharedPtr hosts) {
   auto copy = std::make_shared<upstream::Cluster>(cluster);
   copy->host_set = std::move(hosts);
-  copy->stats->membership_total.set(static_cast<int64_t>(copy->host_set->hosts.size()));
+  upstream::refreshHosts(*copy);
   return copy;
 }
 
@@ -152,6 +336,12 @@ absl::StatusOr<upstream::ClusterConstSharedPtr> buildCluster(const Cluster& prot
     cluster->per_connection_buffer_limit_bytes = limit;
   }
   if (absl::Status lb = buildLbPolicy(proto, path, *cluster, report); !lb.ok()) return lb;
+  if (absl::Status common = buildCommonLbConfig(proto, path, *cluster, report); !common.ok()) {
+    return common;
+  }
+  if (absl::Status breakers = buildCircuitBreakers(proto, path, store, *cluster); !breakers.ok()) {
+    return breakers;
+  }
 
   if (cluster->eds) {
     // Endpoints arrive over EDS; until then the cluster has none.
@@ -163,7 +353,7 @@ absl::StatusOr<upstream::ClusterConstSharedPtr> buildCluster(const Cluster& prot
   }
   cluster->stats = std::make_shared<upstream::ClusterStats>(store, cluster->name);
   cluster->http_stats = std::make_shared<upstream::ClusterHttpStats>(store, cluster->name);
-  cluster->stats->membership_total.set(static_cast<int64_t>(cluster->host_set->hosts.size()));
+  upstream::refreshHosts(*cluster);
   return cluster;
 }
 

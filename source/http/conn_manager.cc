@@ -209,6 +209,11 @@ void ActiveStream::mutateRequestHeaders() {
 
 void ActiveStream::sendLocalReply(uint32_t status, absl::string_view body,
                                   absl::string_view details) {
+  sendLocalReply(status, body, details, HeaderMap());
+}
+
+void ActiveStream::sendLocalReply(uint32_t status, absl::string_view body,
+                                  absl::string_view details, const HeaderMap& extra) {
   if (destroyed_) return;
   info_.response_code_details = std::string(details);
   if (response_started_) {
@@ -227,6 +232,7 @@ void ActiveStream::sendLocalReply(uint32_t status, absl::string_view body,
   } else {
     headers.add("content-length", "0");
   }
+  for (const HeaderEntry& entry : extra) headers.add(entry.key, entry.value);
   if (body.empty() || head_request_) {
     encodeHeaders(std::move(headers), true);
     return;

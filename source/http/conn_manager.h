@@ -33,6 +33,8 @@ class ActiveStream : public StreamCallbacks, public event::DeferredDeletable {
   const router::Route* route() override;
   const router::RouteTable& routeTable() override;
   void sendLocalReply(uint32_t status, absl::string_view body, absl::string_view details) override;
+  void sendLocalReply(uint32_t status, absl::string_view body, absl::string_view details,
+                      const HeaderMap& extra) override;
   void encode100Continue() override;
   void encodeHeaders(HeaderMap&& headers, bool end_stream) override;
   void encodeData(evbuffer* data, bool end_stream) override;

@@ -12,6 +12,7 @@ namespace remora::router {
 namespace {
 
 using config::fieldPath;
+using config::indexPath;
 using config::invalidAt;
 
 std::chrono::milliseconds toMillis(const google::protobuf::Duration& d) {
@@ -83,6 +84,31 @@ absl::StatusOr<RetryPolicy> compileRetryPolicy(const envoy::config::route::v3::R
   }
   policy.retriable_status_codes.assign(config.retriable_status_codes().begin(),
                                        config.retriable_status_codes().end());
+  for (int i = 0; i < config.retry_host_predicate_size(); ++i) {
+    const auto& predicate = config.retry_host_predicate(i);
+    const std::string predicate_path = indexPath(fieldPath(path, "retry_host_predicate"), i);
+    const bool previous_hosts =
+        predicate.name() == "envoy.retry_host_predicates.previous_hosts" ||
+        (predicate.has_typed_config() &&
+         predicate.typed_config().type_url() ==
+             "type.googleapis.com/"
+             "envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate");
+    if (!previous_hosts) {
+      return invalidAt(fieldPath(predicate_path, "name"),
+                       absl::StrCat("retry host predicate '", predicate.name(),
+                                    "' is not supported (only "
+                                    "envoy.retry_host_predicates.previous_hosts)"));
+    }
+    policy.avoid_previous_hosts = true;
+  }
+  if (config.host_selection_retry_max_attempts() < 0) {
+    return invalidAt(fieldPath(path, "host_selection_retry_max_attempts"), "must not be negative");
+  }
+  if (config.host_selection_retry_max_attempts() > 0) {
+    // Each reselection is one balancer pick; beyond a hundred nothing more is learned.
+    policy.host_selection_retry_max_attempts =
+        static_cast<uint32_t>(std::min<int64_t>(config.host_selection_retry_max_attempts(), 100));
+  }
   return policy;
 }
 

@@ -34,6 +34,11 @@ struct RetryPolicy {
   std::chrono::milliseconds base_interval{25};
   std::chrono::milliseconds max_interval{250};  // Default 10 × base_interval.
   std::vector<uint32_t> retriable_status_codes;
+  // retry_host_predicate envoy.retry_host_predicates.previous_hosts: a retry's host selection
+  // rejects hosts earlier attempts used, reselecting up to host_selection_retry_max_attempts
+  // times (Envoy's default: once).
+  bool avoid_previous_hosts = false;
+  uint32_t host_selection_retry_max_attempts = 1;
 };
 
 // Envoy's retry_on / x-envoy-retry-on list ("5xx,reset") as RetryOn bits. Names Remora does not

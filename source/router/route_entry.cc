@@ -369,6 +369,12 @@ absl::Status RouteEntryImpl::compileAction(const envoy::config::route::v3::Route
     if (!policy.ok()) return policy.status();
     retry_policy_ = std::move(*policy);
   }
+  auto hash_policy = HashPolicy::compile(action, apath);
+  if (!hash_policy.ok()) return hash_policy.status();
+  hash_policy_ = std::move(*hash_policy);
+  if (action.priority() == envoy::config::core::v3::HIGH) {
+    priority_ = upstream::RoutingPriority::kHigh;
+  }
   return absl::OkStatus();
 }
 

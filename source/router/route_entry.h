@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "re2/re2.h"
+#include "source/router/hash_policy.h"
 #include "source/router/route_match.h"
 #include "source/router/route_table.h"
 
@@ -53,6 +54,8 @@ class RouteEntryImpl : public Route {
   std::chrono::milliseconds timeout() const override { return timeout_; }
   std::optional<std::chrono::milliseconds> idleTimeout() const override { return idle_timeout_; }
   const RetryPolicy* retryPolicy() const override;
+  const HashPolicy* hashPolicy() const override { return hash_policy_.get(); }
+  upstream::RoutingPriority priority() const override { return priority_; }
   const HeaderMutations& requestHeaderMutations() const override { return request_mutations_; }
   const HeaderMutations& responseHeaderMutations() const override { return response_mutations_; }
 
@@ -115,6 +118,8 @@ class RouteEntryImpl : public Route {
   std::chrono::milliseconds timeout_{15000};
   std::optional<std::chrono::milliseconds> idle_timeout_;
   std::optional<RetryPolicy> retry_policy_;
+  std::unique_ptr<const HashPolicy> hash_policy_;
+  upstream::RoutingPriority priority_ = upstream::RoutingPriority::kDefault;
 
   std::unique_ptr<Redirect> redirect_;
   std::optional<DirectResponse> direct_response_;

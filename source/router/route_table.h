@@ -16,6 +16,7 @@
 #include "source/http/stream_info.h"
 #include "source/router/header_mutations.h"
 #include "source/router/retry_policy.h"
+#include "source/upstream/resource_manager.h"
 
 namespace envoy::config::route::v3 {
 class RouteConfiguration;
@@ -28,6 +29,7 @@ struct DirectResponse {
   std::string body;
 };
 
+class HashPolicy;
 class Route;
 class VirtualHost;
 
@@ -108,6 +110,10 @@ class Route {
   virtual std::optional<std::chrono::milliseconds> idleTimeout() const = 0;
   // The route's retry policy, else its virtual host's; nullptr when neither has one.
   virtual const RetryPolicy* retryPolicy() const = 0;
+  // The route's hash_policy for consistent-hash balancers; nullptr when it has none.
+  virtual const HashPolicy* hashPolicy() const = 0;
+  // RouteAction.priority: which of the cluster's circuit breaker thresholds apply.
+  virtual upstream::RoutingPriority priority() const = 0;
 
   virtual const HeaderMutations& requestHeaderMutations() const = 0;
   virtual const HeaderMutations& responseHeaderMutations() const = 0;

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "source/config/snapshot.h"
 #include "source/http/stream_info.h"
+#include "source/router/hash_policy.h"
 #include "source/router/route_table.h"
 #include "source/upstream/cluster_http_stats.h"
 #include "source/upstream/http1_conn_pool.h"
@@ -85,6 +86,10 @@ http::FilterStatus RouterFilter::decodeHeaders(http::HeaderMap& headers, bool en
     return http::FilterStatus::kStop;
   }
 
+  // As in Envoy, the hash sees the request before the route's mutations and rewrites.
+  if (const HashPolicy* hash_policy = route_->hashPolicy()) {
+    hash_key_ = hash_policy->generateHash(headers, info, set_cookies_);
+  }
   // Mutations first, so that %REQ(:path)% sees the path as the client sent it.
   applyRequestHeaderMutations(*route_, callbacks_->routeTable(), headers, info);
   route_->rewriteRequest(headers);
@@ -201,12 +206,34 @@ void RouterFilter::flushPending() {
 void RouterFilter::startAttempt() {
   if (done_) return;
   http::StreamInfo& info = callbacks_->streamInfo();
+  upstream::ResourceManager* limits = breakers();
+  // A retry's slot of max_retries stays taken until this attempt ends.
+  attempt_retry_slot_ = scheduled_retry_slot_;
+  scheduled_retry_slot_ = false;
+  if (limits != nullptr && !limits->requests().canCreate()) {
+    releaseBreakers();
+    sendOverflow();
+    return;
+  }
   lb_ = &callbacks_->worker().clusters().loadBalancer(*cluster_);
   host_ = lb_->chooseHost(this);
   if (host_ == nullptr) {
+    releaseBreakers();
     if (cluster_->stats) cluster_->stats->upstream_cx_none_healthy.inc();
     info.setFlag(http::kNoHealthyUpstream);
     callbacks_->sendLocalReply(503, "no healthy upstream", "no_healthy_upstream");
+    return;
+  }
+  const RetryPolicy* policy = route_->retryPolicy();
+  if (policy != nullptr && policy->avoid_previous_hosts) tried_hosts_.push_back(host_->address);
+  pool_ = &callbacks_->worker().httpPools().pool(*cluster_, *host_);
+  upstream::Http1ConnPool::Acquired acquired =
+      pool_->acquire(*cluster_, this, this, route_->priority());
+  if (acquired.outcome == upstream::Http1ConnPool::Outcome::kOverflow) {
+    host_ = nullptr;
+    lb_ = nullptr;
+    releaseBreakers();
+    sendOverflow();
     return;
   }
   lb_->onRequestStart(*host_);
@@ -216,19 +243,95 @@ void RouterFilter::startAttempt() {
     cluster_->http_stats->upstream_rq_total.inc();
     cluster_->http_stats->upstream_rq_active.inc();
   }
+  if (limits != nullptr) {
+    limits->requests().inc();
+    holds_request_ = true;
+  }
   attempt_start_ = Clock::now();
   request_sent_ = false;
-  pool_ = &callbacks_->worker().httpPools().pool(*cluster_, *host_);
-  bool reused = false;
-  upstream_ = pool_->acquire(*cluster_, this, &reused);
-  const RetryPolicy* policy = route_->retryPolicy();
   if (policy != nullptr && policy->per_try_timeout.count() > 0) {
     per_try_timer_->enable(policy->per_try_timeout);
   }
-  if (reused) sendRequest();
+  if (acquired.outcome == upstream::Http1ConnPool::Outcome::kReady && acquired.reused) {
+    upstream_ = std::move(acquired.conn);
+    sendRequest();
+    return;
+  }
+  // Waiting for a connection: connecting, or queued behind max_connections.
+  if (limits != nullptr) {
+    limits->pendingRequests().inc();
+    holds_pending_ = true;
+  }
+  queued_ = acquired.outcome == upstream::Http1ConnPool::Outcome::kQueued;
+  upstream_ = std::move(acquired.conn);
+}
+
+void RouterFilter::onPoolReady(http::http1::ClientConnectionPtr conn, bool reused) {
+  queued_ = false;
+  upstream_ = std::move(conn);
+  if (reused) {
+    if (holds_pending_) {
+      breakers()->pendingRequests().dec();
+      holds_pending_ = false;
+    }
+    sendRequest();
+  }
+}
+
+upstream::ResourceManager* RouterFilter::breakers() const {
+  return cluster_->resources ? &cluster_->resources->at(route_->priority()) : nullptr;
+}
+
+void RouterFilter::sendOverflow() {
+  http::StreamInfo& info = callbacks_->streamInfo();
+  if (cluster_->stats) cluster_->stats->upstream_rq_pending_overflow.inc();
+  info.setFlag(http::kUpstreamOverflow);
+  http::HeaderMap extra;
+  if (!config_.suppress_envoy_headers) extra.add("x-envoy-overloaded", "true");
+  callbacks_->sendLocalReply(503, absl::StrCat(kResetBeforeHeaders, "overflow"),
+                             "upstream_reset_before_response_started{overflow}", extra);
+}
+
+bool RouterFilter::takeRetrySlot() {
+  upstream::ResourceManager* limits = breakers();
+  if (limits == nullptr) return true;
+  if (!limits->retries().canCreate()) {
+    if (cluster_->stats) cluster_->stats->upstream_rq_retry_overflow.inc();
+    return false;
+  }
+  limits->retries().inc();
+  scheduled_retry_slot_ = true;
+  return true;
+}
+
+void RouterFilter::releaseBreakers() {
+  upstream::ResourceManager* limits = breakers();
+  if (limits == nullptr) return;
+  if (holds_pending_) limits->pendingRequests().dec();
+  if (holds_request_) limits->requests().dec();
+  if (attempt_retry_slot_) limits->retries().dec();
+  holds_pending_ = holds_request_ = attempt_retry_slot_ = false;
+}
+
+uint32_t RouterFilter::hostSelectionRetryCount() const {
+  const RetryPolicy* policy = route_->retryPolicy();
+  return policy != nullptr && policy->avoid_previous_hosts && !tried_hosts_.empty()
+             ? policy->host_selection_retry_max_attempts
+             : 0;
+}
+
+bool RouterFilter::shouldSelectAnotherHost(const upstream::Host& host) const {
+  for (const network::Address& tried : tried_hosts_) {
+    if (tried.asString() == host.address.asString()) return true;
+  }
+  return false;
 }
 
 void RouterFilter::onConnected(http::http1::ClientConnection&) {
+  if (holds_pending_) {
+    breakers()->pendingRequests().dec();
+    holds_pending_ = false;
+  }
   if (cluster_->http_stats) cluster_->http_stats->upstream_cx_http1_total.inc();
   sendRequest();
 }
@@ -266,7 +369,8 @@ void RouterFilter::onResponseHeaders(http::HeaderMap&& headers,
   }
   per_try_timer_->disable();
   if (cluster_->http_stats) cluster_->http_stats->countResponse(status);
-  if (!response_started_ && retryAllowed() && retry_state_->shouldRetryStatus(status)) {
+  if (!response_started_ && retryAllowed() && retry_state_->shouldRetryStatus(status) &&
+      takeRetrySlot()) {
     endAttempt(false);
     scheduleRetry();
     return;
@@ -282,6 +386,8 @@ void RouterFilter::onResponseHeaders(http::HeaderMap&& headers,
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - attempt_start_);
     headers.set("x-envoy-upstream-service-time", absl::StrCat(took.count()));
   }
+  // Before the route's response mutations, which may then remove or read them, as in Envoy.
+  for (const std::string& cookie : set_cookies_) headers.add("set-cookie", cookie);
   info.response_headers = &headers;
   applyResponseHeaderMutations(*route_, callbacks_->routeTable(), headers, info);
   info.response_headers = nullptr;
@@ -325,6 +431,11 @@ void RouterFilter::onResponseComplete() {
 
 void RouterFilter::endAttempt(bool reuse) {
   per_try_timer_->disable();
+  if (queued_) {
+    pool_->cancel(this);
+    queued_ = false;
+  }
+  releaseBreakers();
   if (host_ != nullptr && lb_ != nullptr) {
     callbacks_->worker().clusters().onRequestEnd(*cluster_, *host_);
     if (cluster_->http_stats) cluster_->http_stats->upstream_rq_active.dec();
@@ -339,6 +450,7 @@ void RouterFilter::endAttempt(bool reuse) {
   }
   upstream_->close();
   dispatcher.deferredDelete(std::move(upstream_));
+  pool_->onConnectionClosed();
 }
 
 bool RouterFilter::retryAllowed() const {
@@ -394,8 +506,9 @@ void RouterFilter::onFailure(UpstreamFailure failure) {
         cluster_->stats->upstream_cx_connect_fail.inc();
       }
       info.upstream_transport_failure_reason = "connection failure";
-      const bool retry =
-          retryAllowed() && retry_state_->shouldRetryFailure(AttemptFailure::kConnectFailure);
+      const bool retry = retryAllowed() &&
+                         retry_state_->shouldRetryFailure(AttemptFailure::kConnectFailure) &&
+                         takeRetrySlot();
       failBeforeResponse(503, absl::StrCat(kResetBeforeHeaders, "connection failure"),
                          "upstream_reset_before_response_started{connection_failure}",
                          http::kUpstreamConnectionFailure, retry);
@@ -403,7 +516,9 @@ void RouterFilter::onFailure(UpstreamFailure failure) {
     }
     case UpstreamFailure::kRemoteClose: {
       if (cluster_->http_stats) cluster_->http_stats->upstream_rq_rx_reset.inc();
-      const bool retry = retryAllowed() && retry_state_->shouldRetryFailure(AttemptFailure::kReset);
+      const bool retry = retryAllowed() &&
+                         retry_state_->shouldRetryFailure(AttemptFailure::kReset) &&
+                         takeRetrySlot();
       failBeforeResponse(503, absl::StrCat(kResetBeforeHeaders, "connection termination"),
                          "upstream_reset_before_response_started{connection_termination}",
                          http::kUpstreamConnectionTermination, retry);
@@ -411,7 +526,9 @@ void RouterFilter::onFailure(UpstreamFailure failure) {
     }
     case UpstreamFailure::kProtocolError: {
       if (cluster_->http_stats) cluster_->http_stats->upstream_cx_protocol_error.inc();
-      const bool retry = retryAllowed() && retry_state_->shouldRetryFailure(AttemptFailure::kReset);
+      const bool retry = retryAllowed() &&
+                         retry_state_->shouldRetryFailure(AttemptFailure::kReset) &&
+                         takeRetrySlot();
       failBeforeResponse(502, absl::StrCat(kResetBeforeHeaders, "protocol error"),
                          "upstream_reset_before_response_started{protocol_error}",
                          http::kUpstreamProtocolError, retry);
@@ -424,8 +541,9 @@ void RouterFilter::onPerTryTimeout() {
   if (done_ || response_started_) return;
   if (cluster_->http_stats) cluster_->http_stats->upstream_rq_per_try_timeout.inc();
   endAttempt(false);
-  const bool retry =
-      retryAllowed() && retry_state_->shouldRetryFailure(AttemptFailure::kPerTryTimeout);
+  const bool retry = retryAllowed() &&
+                     retry_state_->shouldRetryFailure(AttemptFailure::kPerTryTimeout) &&
+                     takeRetrySlot();
   failBeforeResponse(504, "upstream request timeout", "upstream_per_try_timeout",
                      http::kUpstreamRequestTimeout, retry);
 }
@@ -472,6 +590,13 @@ void RouterFilter::onDestroy() {
   if (global_timer_) global_timer_->disable();
   if (retry_timer_) retry_timer_->disable();
   if (per_try_timer_) per_try_timer_->disable();
+  if (cluster_ != nullptr) {
+    if (queued_) pool_->cancel(this);
+    queued_ = false;
+    releaseBreakers();
+    if (scheduled_retry_slot_ && breakers() != nullptr) breakers()->retries().dec();
+    scheduled_retry_slot_ = false;
+  }
   if (host_ != nullptr && lb_ != nullptr) {
     callbacks_->worker().clusters().onRequestEnd(*cluster_, *host_);
     if (cluster_->http_stats) cluster_->http_stats->upstream_rq_active.dec();
@@ -480,6 +605,7 @@ void RouterFilter::onDestroy() {
   if (upstream_ != nullptr) {
     upstream_->close();
     callbacks_->worker().dispatcher().deferredDelete(std::move(upstream_));
+    if (pool_ != nullptr) pool_->onConnectionClosed();
   }
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "api/http/filter.h"
 #include "api/upstream/load_balancer.h"
@@ -18,10 +19,7 @@
 #include "source/router/retry_policy.h"
 #include "source/router/route_table.h"
 #include "source/upstream/cluster.h"
-
-namespace remora::upstream {
-class Http1ConnPool;
-}
+#include "source/upstream/http1_conn_pool.h"
 
 namespace remora::router {
 
@@ -32,7 +30,8 @@ struct RouterConfig {
 
 class RouterFilter : public http::StreamFilter,
                      private http::http1::ClientCallbacks,
-                     private upstream::LoadBalancerContext {
+                     private upstream::LoadBalancerContext,
+                     private upstream::PoolWaiter {
  public:
   explicit RouterFilter(const RouterConfig& config);
   ~RouterFilter() override;
@@ -56,9 +55,23 @@ class RouterFilter : public http::StreamFilter,
   void onAboveWriteBufferHighWatermark() override;
   void onBelowWriteBufferLowWatermark() override;
   // upstream::LoadBalancerContext
-  std::optional<uint64_t> hashKey() const override { return std::nullopt; }
+  std::optional<uint64_t> hashKey() const override { return hash_key_; }
+
+  // upstream::PoolWaiter: a connection for an attempt that waited (max_connections).
+  void onPoolReady(http::http1::ClientConnectionPtr conn, bool reused) override;
+  // retry host predicate previous_hosts.
+  uint32_t hostSelectionRetryCount() const override;
+  bool shouldSelectAnotherHost(const upstream::Host& host) const override;
 
   void startAttempt();
+  // A circuit breaker refused the attempt: 503 with x-envoy-overloaded, flag UO.
+  void sendOverflow();
+  // Takes a slot of the max_retries breaker (or retry budget) for a retry the policy wants;
+  // false, counting upstream_rq_retry_overflow, when the breaker is open.
+  bool takeRetrySlot();
+  // Gives back what the current attempt holds of the breakers (pending, request, retry).
+  void releaseBreakers();
+  upstream::ResourceManager* breakers() const;
   void sendRequest();
   void flushPending();
   void onRequestComplete();
@@ -82,6 +95,10 @@ class RouterFilter : public http::StreamFilter,
   std::unique_ptr<http::HeaderMap> request_trailers_;
   std::unique_ptr<http::HeaderMap> response_trailers_;
   std::optional<RetryState> retry_state_;
+  // The route's hash_policy applied to this request, once, before the first attempt; retries
+  // reuse it. Cookies the policy generated go out on the upstream response.
+  std::optional<uint64_t> hash_key_;
+  std::vector<std::string> set_cookies_;
   evbuffer* pending_;   // Body not yet written to the current attempt.
   evbuffer* retained_;  // Everything sent so far, for a replay; only while buffering_.
   evbuffer* scratch_;   // Reused for local bodies, replays and end markers; empty between uses.
@@ -97,6 +114,14 @@ class RouterFilter : public http::StreamFilter,
   upstream::LoadBalancer* lb_ = nullptr;
   const upstream::Host* host_ = nullptr;
   upstream::Http1ConnPool* pool_ = nullptr;  // The current attempt's; pools live with the worker.
+  bool queued_ = false;                      // Waiting in pool_ for a connection.
+  bool holds_pending_ = false;               // Counted in max_pending_requests until connected.
+  bool holds_request_ = false;               // Counted in max_requests for this attempt.
+  // A max_retries slot: taken when a retry is scheduled, held by the retry attempt until it ends.
+  bool scheduled_retry_slot_ = false;
+  bool attempt_retry_slot_ = false;
+  // Addresses earlier attempts went to, for previous_hosts; rarely more than a few.
+  std::vector<network::Address> tried_hosts_;
   std::chrono::steady_clock::time_point attempt_start_;
   std::chrono::milliseconds timeout_{0};
   event::TimerPtr global_timer_;

@@ -51,10 +51,21 @@ std::vector<admin::ClusterInfo> Server::clusters() const {
     admin::ClusterInfo info;
     info.name = name;
     info.added_via_api = !static_snapshot_->clusters.contains(name);
-    for (const auto& host : cluster->host_set->hosts) {
+    const upstream::HostSet& set = *cluster->host_set;
+    for (const auto& host : set.hosts) {
       admin::ClusterHostInfo h;
       h.address = host.address.asString();
       h.weight = host.weight;
+      h.priority = host.priority;
+      if (host.locality < set.localities.size()) {
+        const upstream::Locality& locality = set.localities[host.locality];
+        h.region = locality.region;
+        h.zone = locality.zone;
+        h.sub_zone = locality.sub_zone;
+      }
+      h.eds_health_status = upstream::edsHealthStatusName(host.eds_health);
+      h.failed_active_health_check = host.failed_active_health_check;
+      h.failed_outlier_check = host.outlier_ejected;
       info.hosts.push_back(std::move(h));
     }
     out.push_back(std::move(info));

@@ -1,6 +1,6 @@
 #include "source/upstream/cluster.h"
 
-#include <functional>
+#include "source/upstream/priority_set.h"
 
 namespace remora::upstream {
 
@@ -9,23 +9,6 @@ std::string statName(const std::string& cluster, const char* stat) {
   return "cluster." + cluster + "." + stat;
 }
 }  // namespace
-
-bool HostSet::weightsEqual() const {
-  for (const Host& host : hosts) {
-    if (host.weight != hosts.front().weight) return false;
-  }
-  return true;
-}
-
-std::optional<size_t> HostSet::indexOf(const Host& host) const {
-  // std::less gives a total order even across unrelated objects, unlike a raw pointer '<'.
-  const Host* begin = hosts.data();
-  const Host* end = begin + hosts.size();
-  if (std::less<const Host*>()(&host, begin) || !std::less<const Host*>()(&host, end)) {
-    return std::nullopt;
-  }
-  return static_cast<size_t>(&host - begin);
-}
 
 ClusterStats::ClusterStats(stats::Store& store, const std::string& c)
     : upstream_cx_total(store.counter(statName(c, "upstream_cx_total"))),
@@ -38,6 +21,22 @@ ClusterStats::ClusterStats(stats::Store& store, const std::string& c)
       upstream_cx_rx_bytes_total(store.counter(statName(c, "upstream_cx_rx_bytes_total"))),
       upstream_cx_tx_bytes_total(store.counter(statName(c, "upstream_cx_tx_bytes_total"))),
       upstream_cx_none_healthy(store.counter(statName(c, "upstream_cx_none_healthy"))),
-      membership_total(store.gauge(statName(c, "membership_total"))) {}
+      lb_healthy_panic(store.counter(statName(c, "lb_healthy_panic"))),
+      upstream_cx_overflow(store.counter(statName(c, "upstream_cx_overflow"))),
+      upstream_rq_pending_overflow(store.counter(statName(c, "upstream_rq_pending_overflow"))),
+      upstream_rq_retry_overflow(store.counter(statName(c, "upstream_rq_retry_overflow"))),
+      membership_total(store.gauge(statName(c, "membership_total"))),
+      membership_healthy(store.gauge(statName(c, "membership_healthy"))),
+      membership_degraded(store.gauge(statName(c, "membership_degraded"))) {}
+
+void refreshHosts(Cluster& cluster) {
+  auto set = std::make_shared<const PrioritySet>(cluster);
+  if (cluster.stats) {
+    cluster.stats->membership_total.set(static_cast<int64_t>(cluster.host_set->hosts.size()));
+    cluster.stats->membership_healthy.set(set->healthyCount());
+    cluster.stats->membership_degraded.set(set->degradedCount());
+  }
+  cluster.priority_set = std::move(set);
+}
 
 }  // namespace remora::upstream

@@ -12,29 +12,16 @@
 #include "source/network/address.h"
 #include "source/stats/store.h"
 #include "source/upstream/cluster_http_stats.h"
+#include "source/upstream/host_set.h"
+#include "source/upstream/resource_manager.h"
+#include "source/upstream/ring_hash.h"
 
 namespace remora::upstream {
 
-struct Host {
-  network::Address address;
-  uint32_t weight = 1;
-};
-
-// An endpoint list; replaced whole when endpoints change, so a balancer built for one set never
-// sees hosts vanish under it.
-struct HostSet {
-  std::vector<Host> hosts;
-
-  // True when every host has the same weight (or there are none): balancers then skip weighting.
-  bool weightsEqual() const;
-  // The position of `host` if it is an element of this set (by identity, not by address), so a
-  // host from a replaced set is never mistaken for one of this set's.
-  std::optional<size_t> indexOf(const Host& host) const;
-};
-using HostSetConstSharedPtr = std::shared_ptr<const HostSet>;
-
 // The lb_policy values Remora implements; upstream::WorkerClusters picks the balancer by it.
-enum class LbPolicy { kRoundRobin, kLeastRequest, kRandom };
+enum class LbPolicy { kRoundRobin, kLeastRequest, kRandom, kRingHash, kMaglev };
+
+class PrioritySet;
 
 // Cluster.least_request_lb_config, with Envoy's defaults.
 struct LeastRequestConfig {
@@ -56,7 +43,14 @@ struct ClusterStats {
   stats::Counter& upstream_cx_rx_bytes_total;
   stats::Counter& upstream_cx_tx_bytes_total;
   stats::Counter& upstream_cx_none_healthy;
+  stats::Counter& lb_healthy_panic;      // Picks made from all hosts because too few were healthy.
+  stats::Counter& upstream_cx_overflow;  // A connection the max_connections breaker held back.
+  stats::Counter&
+      upstream_rq_pending_overflow;  // Requests failed by max_pending_requests/max_requests.
+  stats::Counter& upstream_rq_retry_overflow;  // Retries not made because of max_retries/budget.
   stats::Gauge& membership_total;
+  stats::Gauge& membership_healthy;
+  stats::Gauge& membership_degraded;
 };
 
 struct Cluster {
@@ -64,14 +58,29 @@ struct Cluster {
   std::chrono::milliseconds connect_timeout{5000};
   uint32_t per_connection_buffer_limit_bytes = 1024 * 1024;
   LbPolicy lb_policy = LbPolicy::kRoundRobin;
-  LeastRequestConfig least_request;  // Meaningful for kLeastRequest only.
+  LeastRequestConfig least_request;    // Meaningful for kLeastRequest only.
+  RingHashConfig ring_hash;            // kRingHash only.
+  uint64_t maglev_table_size = 65537;  // kMaglev only; prime.
+  // common_lb_config: percent of healthy (plus degraded) hosts below which a priority level is
+  // balanced over all its hosts; and locality_weighted_lb_config.
+  uint32_t healthy_panic_threshold = 50;
+  bool locality_weighted = false;
   HostSetConstSharedPtr host_set;
+  // host_set arranged by priority and health with the settings above; rebuilt (refreshHosts())
+  // whenever either changes. Workers rebuild their balancer when this pointer changes.
+  std::shared_ptr<const PrioritySet> priority_set;
   // type: EDS: host_set comes from the ClusterLoadAssignment named eds_service_name.
   bool eds = false;
   std::string eds_service_name;
+  // circuit_breakers: shared by this cluster's EDS versions; a CDS update starts afresh.
+  ClusterResourcesSharedPtr resources;
   std::shared_ptr<ClusterStats> stats;
   std::shared_ptr<ClusterHttpStats> http_stats;  // upstream_rq_*, updated by the router.
 };
 using ClusterConstSharedPtr = std::shared_ptr<const Cluster>;
+
+// Rebuilds cluster.priority_set from its host_set and settings, and updates its membership gauges.
+// Main thread only: the result is shared with every worker.
+void refreshHosts(Cluster& cluster);
 
 }  // namespace remora::upstream

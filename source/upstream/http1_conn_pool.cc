@@ -15,8 +15,9 @@ Http1ConnPool::Http1ConnPool(event::Dispatcher& dispatcher, network::Address add
 
 Http1ConnPool::~Http1ConnPool() = default;
 
-ClientConnectionPtr Http1ConnPool::acquire(const Cluster& cluster,
-                                           http::http1::ClientCallbacks* callbacks, bool* reused) {
+Http1ConnPool::Acquired Http1ConnPool::acquire(const Cluster& cluster,
+                                               http::http1::ClientCallbacks* callbacks,
+                                               PoolWaiter* waiter, RoutingPriority priority) {
   draining_ = false;
   while (!idle_.empty()) {
     ClientConnectionPtr conn = std::move(idle_.front().conn);
@@ -26,15 +27,49 @@ ClientConnectionPtr Http1ConnPool::acquire(const Cluster& cluster,
       continue;
     }
     conn->activate(callbacks);
-    *reused = true;
-    return conn;
+    return {Outcome::kReady, std::move(conn), true};
   }
-  *reused = false;
+  ResourceManager* breakers = cluster.resources ? &cluster.resources->at(priority) : nullptr;
+  if (breakers != nullptr && !breakers->pendingRequests().canCreate()) {
+    return {Outcome::kOverflow, nullptr, false};
+  }
+  if (breakers != nullptr && !breakers->connections().canCreate()) {
+    if (cluster.stats) cluster.stats->upstream_cx_overflow.inc();
+    waiters_.push_back({waiter, callbacks, &cluster, priority});
+    return {Outcome::kQueued, nullptr, false};
+  }
+  return {Outcome::kReady, connect(cluster, callbacks, priority), false};
+}
+
+ClientConnectionPtr Http1ConnPool::connect(const Cluster& cluster,
+                                           http::http1::ClientCallbacks* callbacks,
+                                           RoutingPriority priority) {
   auto conn =
       std::make_unique<ClientConnection>(dispatcher_, address_, cluster.connect_timeout,
                                          cluster.per_connection_buffer_limit_bytes, callbacks);
   if (cluster.stats) conn->setStats(cluster.stats);
+  if (cluster.resources) {
+    conn->holdConnectionSlot(cluster.resources, cluster.resources->at(priority).connections());
+  }
   return conn;
+}
+
+void Http1ConnPool::cancel(PoolWaiter* waiter) {
+  std::erase_if(waiters_, [&](const Waiter& w) { return w.waiter == waiter; });
+}
+
+void Http1ConnPool::onConnectionClosed() { serveWaiter(); }
+
+void Http1ConnPool::serveWaiter() {
+  if (waiters_.empty()) return;
+  const Waiter& next = waiters_.front();
+  const Cluster& cluster = *next.cluster;
+  if (cluster.resources && !cluster.resources->at(next.priority).connections().canCreate()) {
+    return;
+  }
+  Waiter waiter = next;
+  waiters_.pop_front();
+  waiter.waiter->onPoolReady(connect(cluster, waiter.callbacks, waiter.priority), false);
 }
 
 void Http1ConnPool::drain() {
@@ -47,9 +82,18 @@ void Http1ConnPool::drain() {
 }
 
 void Http1ConnPool::release(ClientConnectionPtr conn) {
+  if (!waiters_.empty() && !draining_ && conn->reusable()) {
+    Waiter waiter = waiters_.front();
+    waiters_.pop_front();
+    conn->prepareForReuse();
+    conn->activate(waiter.callbacks);
+    waiter.waiter->onPoolReady(std::move(conn), true);
+    return;
+  }
   if (draining_ || !conn->reusable() || idle_.size() >= max_idle_) {
     conn->close();
     dispatcher_.deferredDelete(std::move(conn));
+    serveWaiter();
     return;
   }
   conn->prepareForReuse();

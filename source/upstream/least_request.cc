@@ -13,35 +13,38 @@ constexpr double kMinEffectiveWeight = 1e-9;
 
 LeastRequestLoadBalancer::LeastRequestLoadBalancer(HostSetConstSharedPtr hosts,
                                                    const LeastRequestConfig& config, uint64_t seed)
+    : LeastRequestLoadBalancer(hosts, allHosts(*hosts), config, seed) {}
+
+LeastRequestLoadBalancer::LeastRequestLoadBalancer(HostSetConstSharedPtr hosts, HostIndexes members,
+                                                   const LeastRequestConfig& config, uint64_t seed)
     : hosts_(std::move(hosts)),
+      members_(std::move(members)),
       choice_count_(std::max<uint32_t>(config.choice_count, 1)),
       active_request_bias_(config.active_request_bias),
       random_(seed),
-      active_(hosts_->hosts.size(), 0),
-      weighted_(!hosts_->weightsEqual()) {
+      active_(members_.size(), 0),
+      weighted_(!weightsEqual(*hosts_, members_)) {
   if (!weighted_) return;
-  const auto& list = hosts_->hosts;
-  for (size_t i = 0; i < list.size(); ++i) {
-    schedule_.add(static_cast<uint32_t>(i), 1.0 / list[i].weight);
+  for (size_t i = 0; i < members_.size(); ++i) {
+    schedule_.add(static_cast<uint32_t>(i), 1.0 / hosts_->hosts[members_[i]].weight);
   }
   // A random start per balancer, so workers do not all begin with the heaviest host.
-  for (uint64_t i = random_.below(list.size()); i > 0; --i) chooseWeighted();
+  for (uint64_t i = random_.below(members_.size()); i > 0; --i) chooseWeighted();
 }
 
 const Host* LeastRequestLoadBalancer::chooseHost(const LoadBalancerContext*) {
-  if (hosts_->hosts.empty()) return nullptr;
+  if (members_.empty()) return nullptr;
   return weighted_ ? chooseWeighted() : chooseUnweighted();
 }
 
 const Host* LeastRequestLoadBalancer::chooseUnweighted() {
   // Draws may repeat a host, as Envoy's do; the first of equally loaded candidates wins.
-  const auto& hosts = hosts_->hosts;
-  size_t best = random_.below(hosts.size());
+  size_t best = random_.below(members_.size());
   for (uint32_t i = 1; i < choice_count_; ++i) {
-    const size_t candidate = random_.below(hosts.size());
+    const size_t candidate = random_.below(members_.size());
     if (active_[candidate] < active_[best]) best = candidate;
   }
-  return &hosts[best];
+  return &hosts_->hosts[members_[best]];
 }
 
 const Host* LeastRequestLoadBalancer::chooseWeighted() {
@@ -49,12 +52,12 @@ const Host* LeastRequestLoadBalancer::chooseWeighted() {
   // last scheduled with until their own turn (Envoy's pick-time adjustment).
   const EdfScheduler::Due due = *schedule_.pop();
   schedule_.add(due.item, due.deadline + 1.0 / effectiveWeight(due.item));
-  return &hosts_->hosts[due.item];
+  return &hosts_->hosts[members_[due.item]];
 }
 
-double LeastRequestLoadBalancer::effectiveWeight(size_t index) const {
-  const double weight = hosts_->hosts[index].weight;
-  const double load = static_cast<double>(active_[index]) + 1.0;
+double LeastRequestLoadBalancer::effectiveWeight(size_t position) const {
+  const double weight = hosts_->hosts[members_[position]].weight;
+  const double load = static_cast<double>(active_[position]) + 1.0;
   double effective;
   if (active_request_bias_ == 1.0) {
     effective = weight / load;  // The default; skips pow().
@@ -66,18 +69,23 @@ double LeastRequestLoadBalancer::effectiveWeight(size_t index) const {
   return std::max(effective, kMinEffectiveWeight);
 }
 
+std::optional<size_t> LeastRequestLoadBalancer::positionOf(const Host& host) const {
+  auto index = hosts_->indexOf(host);
+  return index ? memberPosition(members_, *index) : std::nullopt;
+}
+
 void LeastRequestLoadBalancer::onRequestStart(const Host& host) {
-  if (auto index = hosts_->indexOf(host)) ++active_[*index];
+  if (auto position = positionOf(host)) ++active_[*position];
 }
 
 void LeastRequestLoadBalancer::onRequestEnd(const Host& host) {
-  auto index = hosts_->indexOf(host);
-  if (index && active_[*index] > 0) --active_[*index];
+  auto position = positionOf(host);
+  if (position && active_[*position] > 0) --active_[*position];
 }
 
 uint32_t LeastRequestLoadBalancer::activeRequests(const Host& host) const {
-  auto index = hosts_->indexOf(host);
-  return index ? active_[*index] : 0;
+  auto position = positionOf(host);
+  return position ? active_[*position] : 0;
 }
 
 }  // namespace remora::upstream

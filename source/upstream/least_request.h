@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "api/upstream/load_balancer.h"
 #include "source/upstream/cluster.h"
 #include "source/upstream/edf_scheduler.h"
+#include "source/upstream/host_set.h"
 #include "source/upstream/random.h"
 
 namespace remora::upstream {
@@ -17,6 +19,9 @@ class LeastRequestLoadBalancer : public LoadBalancer {
  public:
   LeastRequestLoadBalancer(HostSetConstSharedPtr hosts, const LeastRequestConfig& config,
                            uint64_t seed);
+  // Over `members` of the set only (one priority level's healthy hosts, say).
+  LeastRequestLoadBalancer(HostSetConstSharedPtr hosts, HostIndexes members,
+                           const LeastRequestConfig& config, uint64_t seed);
   const Host* chooseHost(const LoadBalancerContext* context) override;
   void onRequestStart(const Host& host) override;
   void onRequestEnd(const Host& host) override;
@@ -27,13 +32,15 @@ class LeastRequestLoadBalancer : public LoadBalancer {
  private:
   const Host* chooseUnweighted();
   const Host* chooseWeighted();
-  double effectiveWeight(size_t index) const;
+  double effectiveWeight(size_t position) const;
+  std::optional<size_t> positionOf(const Host& host) const;
 
   HostSetConstSharedPtr hosts_;
+  HostIndexes members_;
   uint32_t choice_count_;
   double active_request_bias_;
   FastRandom random_;
-  std::vector<uint32_t> active_;  // By host index.
+  std::vector<uint32_t> active_;  // By member position.
   bool weighted_;
   EdfScheduler schedule_;  // Used when weighted_.
 };

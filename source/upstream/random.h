@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "api/upstream/load_balancer.h"
-#include "source/upstream/cluster.h"
+#include "source/upstream/host_set.h"
 
 namespace remora::upstream {
 
@@ -33,10 +33,13 @@ class FastRandom {
 class RandomLoadBalancer : public LoadBalancer {
  public:
   RandomLoadBalancer(HostSetConstSharedPtr hosts, uint64_t seed);
+  // Over `members` of the set only (one priority level's healthy hosts, say).
+  RandomLoadBalancer(HostSetConstSharedPtr hosts, HostIndexes members, uint64_t seed);
   const Host* chooseHost(const LoadBalancerContext* context) override;
 
  private:
   HostSetConstSharedPtr hosts_;
+  HostIndexes members_;
   FastRandom random_;
   // Weights differ: running totals of the weights, searched for a draw in [0, total).
   std::vector<uint64_t> cumulative_weight_;

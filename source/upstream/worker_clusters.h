@@ -1,5 +1,6 @@
 // A worker's own state for the clusters of its current snapshot: one load balancer per cluster,
-// rebuilt only when that cluster's host set (by pointer) or policy changes; never shared.
+// rebuilt only when that cluster's priority set (hosts, health or balancing settings) changes;
+// never shared.
 #pragma once
 
 #include <memory>
@@ -8,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "api/upstream/load_balancer.h"
 #include "source/upstream/cluster.h"
+#include "source/upstream/cluster_load_balancer.h"
 #include "source/upstream/random.h"
 
 namespace remora::upstream {
@@ -15,9 +17,9 @@ namespace remora::upstream {
 class WorkerClusters {
  public:
   explicit WorkerClusters(uint32_t worker_index);
-  // The balancer for `cluster`, created or rebuilt when its host set or policy differs from last
-  // time. A rebuilt balancer starts with no requests in flight; ends of requests started on the
-  // old one are ignored (LoadBalancer::onRequestEnd).
+  // The balancer for `cluster`, created or rebuilt when its priority set differs from last time.
+  // A rebuilt balancer starts with no requests in flight; ends of requests started on the old one
+  // are ignored (LoadBalancer::onRequestEnd).
   LoadBalancer& loadBalancer(const Cluster& cluster);
   // The end of a request started on loadBalancer(cluster), told to the balancer serving it now:
   // the one the request started on may have been rebuilt (new hosts) or dropped (cluster gone)
@@ -30,17 +32,9 @@ class WorkerClusters {
   }
 
  private:
-  struct State {
-    HostSetConstSharedPtr hosts;
-    LbPolicy policy = LbPolicy::kRoundRobin;
-    LeastRequestConfig least_request;
-    std::unique_ptr<LoadBalancer> lb;
-  };
-  std::unique_ptr<LoadBalancer> makeLoadBalancer(const Cluster& cluster);
-
   uint32_t worker_index_;
   FastRandom seeds_;  // One seed per balancer built, different on every worker and every run.
-  absl::flat_hash_map<std::string, State> states_;
+  absl::flat_hash_map<std::string, std::unique_ptr<ClusterLoadBalancer>> states_;
 };
 
 }  // namespace remora::upstream

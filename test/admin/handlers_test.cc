@@ -150,10 +150,35 @@ TEST_CASE("/config_dump?include_eds asks the context for endpoints too", "[admin
         R"({"configs":[],"include_eds":true})");
 }
 
+ClusterHostInfo hostInfo(std::string address, uint32_t weight, std::string eds = "HEALTHY") {
+  ClusterHostInfo h;
+  h.address = std::move(address);
+  h.weight = weight;
+  h.eds_health_status = std::move(eds);
+  return h;
+}
+
 std::vector<ClusterInfo> sampleClusters() {
-  return {{"static_backend", false, {{"127.0.0.1:8080", 1, true}, {"[::1]:9090", 3, true}}},
-          {"xds_api", true, {{"10.0.0.7:443", 5, false}, {"/run/api.sock", 1, true}}},
+  ClusterHostInfo checked = hostInfo("/run/api.sock", 1, "DEGRADED");
+  checked.failed_active_health_check = true;
+  checked.failed_outlier_check = true;
+  checked.priority = 1;
+  checked.region = "eu";
+  checked.zone = "eu-1a";
+  return {{"static_backend", false, {hostInfo("127.0.0.1:8080", 1), hostInfo("[::1]:9090", 3)}},
+          {"xds_api", true, {hostInfo("10.0.0.7:443", 5, "UNHEALTHY"), checked}},
           {"empty", true, {}}};
+}
+
+std::string hostLines(const std::string& prefix, const std::string& flags, uint32_t weight,
+                      const std::string& zone_lines, uint32_t priority) {
+  return prefix + "::health_flags::" + flags + "\n" + prefix +
+         "::weight::" + std::to_string(weight) + "\n" + zone_lines + prefix +
+         "::priority::" + std::to_string(priority) + "\n";
+}
+
+std::string noZone(const std::string& prefix) {
+  return prefix + "::region::\n" + prefix + "::zone::\n" + prefix + "::sub_zone::\n";
 }
 
 TEST_CASE("/clusters lists added_via_api per cluster and health and weight per host", "[admin]") {
@@ -162,18 +187,26 @@ TEST_CASE("/clusters lists added_via_api per cluster and health and weight per h
   const auto r = admin.request("GET", "/clusters");
   CHECK(r.status == 200);
   CHECK(r.header("Content-Type") == kTextContentType);
+  const std::string a = "static_backend::127.0.0.1:8080", b = "static_backend::[::1]:9090",
+                    c = "xds_api::10.0.0.7:443", d = "xds_api::/run/api.sock";
   CHECK(r.body ==
-        "static_backend::added_via_api::false\n"
-        "static_backend::127.0.0.1:8080::health_flags::healthy\n"
-        "static_backend::127.0.0.1:8080::weight::1\n"
-        "static_backend::[::1]:9090::health_flags::healthy\n"
-        "static_backend::[::1]:9090::weight::3\n"
-        "xds_api::added_via_api::true\n"
-        "xds_api::10.0.0.7:443::health_flags::/failed_eds_health\n"
-        "xds_api::10.0.0.7:443::weight::5\n"
-        "xds_api::/run/api.sock::health_flags::healthy\n"
-        "xds_api::/run/api.sock::weight::1\n"
-        "empty::added_via_api::true\n");
+        "static_backend::added_via_api::false\n" + hostLines(a, "healthy", 1, noZone(a), 0) +
+            hostLines(b, "healthy", 3, noZone(b), 0) + "xds_api::added_via_api::true\n" +
+            hostLines(c, "/failed_eds_health", 5, noZone(c), 0) +
+            hostLines(d, "/failed_active_hc/failed_outlier_check/degraded_eds_health", 1,
+                      d + "::region::eu\n" + d + "::zone::eu-1a\n" + d + "::sub_zone::\n", 1) +
+            "empty::added_via_api::true\n");
+}
+
+TEST_CASE("/clusters names draining and timed-out hosts with Envoy's flags", "[admin]") {
+  AdminTestServer admin;
+  admin.ctx().setClusters(
+      {{"c",
+        false,
+        {hostInfo("10.0.0.1:80", 1, "DRAINING"), hostInfo("10.0.0.2:80", 1, "TIMEOUT")}}});
+  const auto body = admin.request("GET", "/clusters").body;
+  CHECK_THAT(body, Catch::Contains("c::10.0.0.1:80::health_flags::/eds_status_draining\n"));
+  CHECK_THAT(body, Catch::Contains("c::10.0.0.2:80::health_flags::/failed_eds_health\n"));
 }
 
 TEST_CASE("/clusters?format=json is envoy.admin.v3.Clusters", "[admin]") {
@@ -191,7 +224,9 @@ TEST_CASE("/clusters?format=json is envoy.admin.v3.Clusters", "[admin]") {
                   R"({"address":{"socket_address":{"address":"10.0.0.7","port_value":443}},)"
                   R"("health_status":{"eds_health_status":"UNHEALTHY"},"weight":5},)"
                   R"({"address":{"pipe":{"path":"/run/api.sock"}},)"
-                  R"("health_status":{"eds_health_status":"HEALTHY"},"weight":1}]},)"
+                  R"("health_status":{"eds_health_status":"DEGRADED",)"
+                  R"("failed_active_health_check":true,"failed_outlier_check":true},"weight":1,)"
+                  R"("locality":{"region":"eu","zone":"eu-1a"},"priority":1}]},)"
                   R"({"name":"empty","added_via_api":true}]})");
   envoy::admin::v3::Clusters parsed;
   REQUIRE(google::protobuf::util::JsonStringToMessage(r.body, &parsed).ok());
@@ -202,11 +237,16 @@ TEST_CASE("/clusters?format=json is envoy.admin.v3.Clusters", "[admin]") {
   CHECK(host.health_status().eds_health_status() == envoy::config::core::v3::UNHEALTHY);
   CHECK(host.weight() == 5);
   CHECK(parsed.cluster_statuses(1).added_via_api());
+  const auto& checked = parsed.cluster_statuses(1).host_statuses(1);
+  CHECK(checked.health_status().failed_active_health_check());
+  CHECK(checked.health_status().failed_outlier_check());
+  CHECK(checked.locality().zone() == "eu-1a");
+  CHECK(checked.priority() == 1);
 }
 
 TEST_CASE("/clusters?format=json keeps a host path with a colon as a pipe", "[admin]") {
   AdminTestServer admin;
-  admin.ctx().setClusters({{"uds", false, {{"/run/a:80", 1, true}, {"@abstract:1", 1, true}}}});
+  admin.ctx().setClusters({{"uds", false, {hostInfo("/run/a:80", 1), hostInfo("@abstract:1", 1)}}});
   const auto r = admin.request("GET", "/clusters?format=json");
   CHECK_THAT(r.body, Catch::Contains(R"({"address":{"pipe":{"path":"/run/a:80"}})"));
   CHECK_THAT(r.body, Catch::Contains(R"({"address":{"pipe":{"path":"@abstract:1"}})"));

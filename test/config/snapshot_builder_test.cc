@@ -236,7 +236,8 @@ TEST_CASE("fields Remora does not implement are reported with their path", "[con
 }
 
 TEST_CASE("an unimplemented lb_policy is a warning", "[config]") {
-  Built b = build(goodWith("    type: STATIC\n", "    type: STATIC\n    lb_policy: MAGLEV\n"));
+  Built b =
+      build(goodWith("    type: STATIC\n", "    type: STATIC\n    lb_policy: CLUSTER_PROVIDED\n"));
   REQUIRE(b.status.ok());
   bool warned = false;
   for (const auto& w : b.report.warnings)

@@ -229,5 +229,28 @@ TEST_CASE("back-off is deterministic for a seed", "[router]") {
   CHECK(sequence(42) != sequence(43));
 }
 
+TEST_CASE("the previous_hosts predicate makes retries avoid earlier hosts", "[router]") {
+  RetryPolicy by_name =
+      policy("{retry_host_predicate: [{name: envoy.retry_host_predicates.previous_hosts}]}");
+  CHECK(by_name.avoid_previous_hosts);
+  CHECK(by_name.host_selection_retry_max_attempts == 1);  // Envoy's default.
+  RetryPolicy typed = policy(R"({retry_host_predicate: [{name: p, typed_config: {"@type":
+      type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate}}],
+      host_selection_retry_max_attempts: 5})");
+  CHECK(typed.avoid_previous_hosts);
+  CHECK(typed.host_selection_retry_max_attempts == 5);
+  CHECK_FALSE(policy("{retry_on: 5xx}").avoid_previous_hosts);
+}
+
+TEST_CASE("other retry host predicates are refused at their path", "[router]") {
+  CHECK(
+      errorOf("{retry_host_predicate: [{name: envoy.retry_host_predicates.omit_canary_hosts}]}") ==
+      "retry_policy.retry_host_predicate[0].name: retry host predicate "
+      "'envoy.retry_host_predicates.omit_canary_hosts' is not supported (only "
+      "envoy.retry_host_predicates.previous_hosts)");
+  CHECK(errorOf("{host_selection_retry_max_attempts: -1}") ==
+        "retry_policy.host_selection_retry_max_attempts: must not be negative");
+}
+
 }  // namespace
 }  // namespace remora::router

@@ -1,5 +1,8 @@
 // Specification of what a matched route does: cluster choice (incl. weighted splits), path and
-// host rewrites, redirect Locations, direct responses, timeouts and the retry policy it carries.
+// host rewrites, redirect Locations, direct responses, timeouts and the retry and hash policies it
+// carries.
+#include <xxhash.h>
+
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
@@ -8,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "source/router/hash_policy.h"
 #include "source/router/route_table.h"
 #include "test/router/route_test_util.h"
 
@@ -318,6 +322,40 @@ TEST_CASE("an invalid retry back-off is a compile error naming the route field",
                     "max_interval: 0.5s}}}") ==
         "route_config.virtual_hosts[0].routes[0].route.retry_policy.retry_back_off.max_interval: "
         "must be greater than or equal to base_interval");
+}
+
+TEST_CASE("a route hash_policy is compiled from the route action", "[router]") {
+  auto table = mustCompile(R"(
+virtual_hosts:
+- name: vh
+  domains: ["*"]
+  routes:
+  - match: {prefix: /sticky}
+    route:
+      cluster: a
+      hash_policy:
+      - header: {header_name: x-user}
+        terminal: true
+      - cookie: {name: session, ttl: 60s, path: /}
+      - connection_properties: {source_ip: true}
+      - query_parameter: {name: shard}
+  - {match: {prefix: /}, route: {cluster: a}}
+)");
+  const HashPolicy* policy = only(*table, "/sticky").hashPolicy();
+  REQUIRE(policy != nullptr);
+  http::StreamInfo info;
+  std::vector<std::string> set_cookies;
+  const uint64_t alice = XXH64("alice", 5, 0);
+  CHECK(policy->generateHash(request("h", "/sticky", {{"x-user", "alice"}}), info, set_cookies) ==
+        alice);
+  CHECK(set_cookies.empty());
+  CHECK(only(*table, "/other").hashPolicy() == nullptr);
+}
+
+TEST_CASE("an unsupported hash_policy is a compile error naming the route field", "[router]") {
+  CHECK(singleError("route: {cluster: a, hash_policy: [{filter_state: {key: k}}]}") ==
+        "route_config.virtual_hosts[0].routes[0].route.hash_policy[0].filter_state: "
+        "not supported by Remora");
 }
 
 // --- Redirects ----------------------------------------------------------------------------------

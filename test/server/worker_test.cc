@@ -22,6 +22,7 @@ config::SnapshotConstSharedPtr snapshotTo(stats::Store& store, uint16_t backend_
   hosts->hosts.push_back({*network::Address::fromIpPort("127.0.0.1", backend_port), 1});
   cluster->host_set = hosts;
   cluster->stats = std::make_shared<upstream::ClusterStats>(store, "backend");
+  upstream::refreshHosts(*cluster);
   snapshot->clusters.emplace("backend", cluster);
 
   tcp_proxy::TcpProxyConfig tcp;

@@ -54,7 +54,7 @@ std::string clustersYaml(const std::vector<ClusterSpec>& clusters) {
   y += "  clusters:\n";
   for (const auto& c : clusters) {
     y += "  - name: " + c.name + "\n    type: STATIC\n    connect_timeout: " + c.connect_timeout +
-         "\n    lb_policy: " + c.lb_policy + "\n";
+         "\n    lb_policy: " + c.lb_policy + "\n" + c.extra;
     if (c.per_connection_buffer_limit_bytes) {
       y += "    per_connection_buffer_limit_bytes: " +
            std::to_string(*c.per_connection_buffer_limit_bytes) + "\n";

@@ -18,6 +18,7 @@ struct ClusterSpec {
   // The cluster's limit: bounds what is buffered towards the upstream (the upstream connection).
   std::optional<uint32_t> per_connection_buffer_limit_bytes;
   std::vector<uint32_t> weights;  // load_balancing_weight per endpoint, when given.
+  std::string extra;  // More cluster fields: YAML lines indented by 4 (e.g. circuit_breakers).
 };
 
 // A ROUND_ROBIN cluster `name` with one endpoint per port and every other field at its default.

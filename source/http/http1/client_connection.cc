@@ -50,6 +50,11 @@ void ClientConnection::setStats(std::shared_ptr<upstream::ClusterStats> stats) {
 void ClientConnection::close() {
   if (closed_) return;
   closed_ = true;
+  if (slot_ != nullptr) {
+    slot_->dec();
+    slot_ = nullptr;
+    slot_owner_.reset();
+  }
   if (stats_) {
     stats_->upstream_cx_active.dec();
     stats_->upstream_cx_destroy.inc();

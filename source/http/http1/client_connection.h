@@ -60,6 +60,13 @@ class ClientConnection : public event::DeferredDeletable,
   void setIdleCallbacks(ClientCallbacks* callbacks) { callbacks_ = callbacks; }
   // The cluster's connection stats: active while open, bytes and destroy counted at close.
   void setStats(std::shared_ptr<upstream::ClusterStats> stats);
+  // Counts this connection against a max_connections breaker until it closes; `owner` keeps the
+  // breaker alive meanwhile (the cluster may be replaced).
+  void holdConnectionSlot(upstream::ClusterResourcesSharedPtr owner, upstream::Resource& slot) {
+    slot.inc();
+    slot_owner_ = std::move(owner);
+    slot_ = &slot;
+  }
   bool connected() const { return connected_; }
   const network::Address& address() const { return address_; }
 
@@ -107,6 +114,8 @@ class ClientConnection : public event::DeferredDeletable,
   network::Address address_;
   ClientCallbacks* callbacks_;
   std::shared_ptr<upstream::ClusterStats> stats_;
+  upstream::ClusterResourcesSharedPtr slot_owner_;
+  upstream::Resource* slot_ = nullptr;
   network::ConnectionPtr conn_;
   Parser parser_;
   evbuffer* body_;
