@@ -300,7 +300,7 @@ const absl::flat_hash_set<std::string>& supportedFields() {
       "envoy.config.cluster.v3.Cluster.common_lb_config",
       "envoy.config.cluster.v3.Cluster.CommonLbConfig.healthy_panic_threshold",
       "envoy.config.cluster.v3.Cluster.CommonLbConfig.locality_weighted_lb_config",
-      // Accepted to say, by name, that zone-aware routing is not implemented.
+      // Listed so that the cluster builder's own warning names zone_aware_lb_config once.
       "envoy.config.cluster.v3.Cluster.CommonLbConfig.zone_aware_lb_config",
       "envoy.type.v3.Percent.value",
       "envoy.config.cluster.v3.Cluster.ring_hash_lb_config",

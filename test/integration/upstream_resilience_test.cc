@@ -97,9 +97,8 @@ struct GatedProxy {
           return BackendReply{};
         }) {
     remora = startRemora(ingressBootstrap(
-        routes(), {cluster({backend.port()},
-                           "    circuit_breakers:\n      thresholds:\n      - " + thresholds +
-                               "\n")}));
+        routes(), {cluster({backend.port()}, "    circuit_breakers:\n      thresholds:\n      - " +
+                                                 thresholds + "\n")}));
     port = ingressPort(*remora);
     first = std::make_unique<AsyncRequest>(port, "/1");
     REQUIRE(waitFor([&] { return gate.waiting() == 1; }, 5s));

@@ -20,7 +20,9 @@ inline std::vector<HashTarget> weightedTargets(const std::vector<uint32_t>& weig
   return targets;
 }
 
-inline std::vector<HashTarget> targets(int n) { return weightedTargets(std::vector<uint32_t>(n, 1)); }
+inline std::vector<HashTarget> targets(int n) {
+  return weightedTargets(std::vector<uint32_t>(n, 1));
+}
 
 inline uint64_t requestHash(int i) { return xxHash64("key-" + std::to_string(i)); }
 
@@ -35,6 +37,32 @@ inline std::vector<int> countPerTarget(const std::vector<uint32_t>& chosen, size
   std::vector<int> counts(targets, 0);
   for (uint32_t index : chosen) ++counts.at(index);
   return counts;
+}
+
+// `all` without its third target (index 2): the one the removal tests take away.
+inline std::vector<HashTarget> withoutThird(std::vector<HashTarget> all) {
+  all.erase(all.begin() + 2);
+  return all;
+}
+
+// Between the choices with every target and those without the third: how many keys were on the
+// removed target, and how many others changed target (indexes above 2 shift down by one).
+struct Moves {
+  int on_removed = 0;
+  int others_moved = 0;
+};
+inline Moves movesWithoutThird(const std::vector<uint32_t>& before,
+                               const std::vector<uint32_t>& after) {
+  Moves moves;
+  for (int i = 0; i < kKeys; ++i) {
+    const uint32_t now = after[i] >= 2 ? after[i] + 1 : after[i];
+    if (before[i] == 2) {
+      ++moves.on_removed;
+    } else {
+      moves.others_moved += now != before[i];
+    }
+  }
+  return moves;
 }
 
 // Keys spread over targets of weights 1, 2 and 3: 1,667 / 3,333 / 5,000 of them, each within 10%.
