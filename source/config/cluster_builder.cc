@@ -5,6 +5,8 @@
 #include "google/protobuf/util/time_util.h"
 #include "source/config/address_builder.h"
 #include "source/config/field_path.h"
+#include "source/upstream/health_check_config.h"
+#include "source/upstream/outlier_detection_config.h"
 #include "source/upstream/priority_set.h"
 
 namespace remora::config {
@@ -341,6 +343,27 @@ absl::StatusOr<upstream::ClusterConstSharedPtr> buildCluster(const Cluster& prot
   }
   if (absl::Status breakers = buildCircuitBreakers(proto, path, store, *cluster); !breakers.ok()) {
     return breakers;
+  }
+
+  if (proto.health_checks_size() > 1) {
+    return invalidAt(indexPath(fieldPath(path, "health_checks"), 1),
+                     "only one health check per cluster is supported");
+  }
+  if (proto.health_checks_size() == 1) {
+    auto check = upstream::buildHealthCheckConfig(proto.health_checks(0),
+                                                  indexPath(fieldPath(path, "health_checks"), 0));
+    if (!check.ok()) return check.status();
+    cluster->health_check = std::make_shared<const upstream::HealthCheckConfig>(*std::move(check));
+    proto.health_checks(0).SerializeToString(&cluster->health_check_fingerprint);
+  }
+
+  if (proto.has_outlier_detection()) {
+    auto outlier = upstream::buildOutlierDetectionConfig(proto.outlier_detection(),
+                                                         fieldPath(path, "outlier_detection"));
+    if (!outlier.ok()) return outlier.status();
+    cluster->outlier_detection =
+        std::make_shared<const upstream::OutlierDetectionConfig>(*std::move(outlier));
+    proto.outlier_detection().SerializeToString(&cluster->outlier_detection_fingerprint);
   }
 
   if (cluster->eds) {

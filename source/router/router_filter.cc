@@ -9,6 +9,7 @@
 #include "source/router/route_table.h"
 #include "source/upstream/cluster_http_stats.h"
 #include "source/upstream/http1_conn_pool.h"
+#include "source/upstream/outlier_detector.h"
 #include "source/upstream/worker_clusters.h"
 
 namespace remora::router {
@@ -327,7 +328,12 @@ bool RouterFilter::shouldSelectAnotherHost(const upstream::Host& host) const {
   return false;
 }
 
+void RouterFilter::reportLocalOrigin(upstream::LocalOriginResult result) {
+  if (host_ != nullptr && host_->outlier != nullptr) host_->outlier->putLocalOrigin(result);
+}
+
 void RouterFilter::onConnected(http::http1::ClientConnection&) {
+  reportLocalOrigin(upstream::LocalOriginResult::kSuccess);
   if (holds_pending_) {
     breakers()->pendingRequests().dec();
     holds_pending_ = false;
@@ -369,6 +375,7 @@ void RouterFilter::onResponseHeaders(http::HeaderMap&& headers,
   }
   per_try_timer_->disable();
   if (cluster_->http_stats) cluster_->http_stats->countResponse(status);
+  if (host_->outlier != nullptr) host_->outlier->putHttpStatus(status);
   if (!response_started_ && retryAllowed() && retry_state_->shouldRetryStatus(status) &&
       takeRetrySlot()) {
     endAttempt(false);
@@ -483,6 +490,9 @@ void RouterFilter::onFailure(UpstreamFailure failure) {
   if (done_) return;
   http::StreamInfo& info = callbacks_->streamInfo();
   const bool was_tunnel = tunnel_;
+  // Envoy counts every failure of the connection, resets included, as a local-origin connect
+  // failure of the host.
+  if (!response_started_) reportLocalOrigin(upstream::LocalOriginResult::kConnectFailed);
   endAttempt(false);
   if (was_tunnel) {
     callbacks_->resetStream();
@@ -540,6 +550,7 @@ void RouterFilter::onFailure(UpstreamFailure failure) {
 void RouterFilter::onPerTryTimeout() {
   if (done_ || response_started_) return;
   if (cluster_->http_stats) cluster_->http_stats->upstream_rq_per_try_timeout.inc();
+  reportLocalOrigin(upstream::LocalOriginResult::kTimeout);
   endAttempt(false);
   const bool retry = retryAllowed() &&
                      retry_state_->shouldRetryFailure(AttemptFailure::kPerTryTimeout) &&
@@ -554,6 +565,7 @@ void RouterFilter::onGlobalTimeout() {
   http::StreamInfo& info = callbacks_->streamInfo();
   info.setFlag(http::kUpstreamRequestTimeout);
   retry_timer_->disable();
+  if (!response_started_) reportLocalOrigin(upstream::LocalOriginResult::kTimeout);
   endAttempt(false);
   if (response_started_) {
     callbacks_->resetStream();

@@ -21,6 +21,10 @@
 #include "source/upstream/cluster.h"
 #include "source/upstream/http1_conn_pool.h"
 
+namespace remora::upstream {
+enum class LocalOriginResult;
+}
+
 namespace remora::router {
 
 struct RouterConfig {
@@ -64,6 +68,8 @@ class RouterFilter : public http::StreamFilter,
   bool shouldSelectAnotherHost(const upstream::Host& host) const override;
 
   void startAttempt();
+  // To the outlier detector of the attempt's host, when its cluster has one.
+  void reportLocalOrigin(upstream::LocalOriginResult result);
   // A circuit breaker refused the attempt: 503 with x-envoy-overloaded, flag UO.
   void sendOverflow();
   // Takes a slot of the max_retries breaker (or retry budget) for a retry the policy wants;

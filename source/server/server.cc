@@ -19,6 +19,7 @@ Server::Server(Options options, config::LoadedBootstrap bootstrap,
     : options_(std::move(options)),
       bootstrap_(std::move(bootstrap)),
       snapshot_(std::move(first)),
+      source_snapshot_(snapshot_),
       static_snapshot_(snapshot_),
       store_(std::move(store)),
       loaded_at_(google::protobuf::util::TimeUtil::GetCurrentTime()),
@@ -86,6 +87,9 @@ int Server::run() {
     workers_.push_back(std::make_unique<Worker>(i, store_.get()));
     workers_.back()->start();
   }
+  health_ =
+      std::make_unique<upstream::HostHealthOverlay>(main_, *store_, [this] { onHealthChanged(); });
+  snapshot_ = withHealth(source_snapshot_);
   // The snapshot goes out before the listeners so no worker ever accepts without a config.
   publish(snapshot_);
   apply_time_ = &store_->histogram("control_plane.config_apply_ms");
@@ -106,12 +110,7 @@ int Server::run() {
                                              static_snapshot_, *store_, *this, xds_options);
     xds_->start();
   } else {
-    if (absl::Status s = reconcileListeners(true); !s.ok()) {
-      spdlog::critical("{}", std::string(s.message()));
-      for (auto& w : workers_) w->stop();
-      return 1;
-    }
-    goLive();
+    whenWarmed([this] { openListeners(); });
   }
 
   for (int sig : {SIGTERM, SIGINT}) {
@@ -127,12 +126,13 @@ int Server::run() {
 
   main_.run();
 
-  spdlog::info("shutting down");
+  if (exit_code_ == 0) spdlog::info("shutting down");
   xds_.reset();
   for (auto& w : workers_) w->stop();
   workers_.clear();
+  health_.reset();
   admin_.reset();
-  return 0;
+  return exit_code_;
 }
 
 absl::Status Server::startAdmin() {
@@ -156,6 +156,16 @@ absl::Status Server::startAdmin() {
   return absl::OkStatus();
 }
 
+void Server::openListeners() {
+  if (absl::Status s = reconcileListeners(true); !s.ok()) {
+    spdlog::critical("{}", std::string(s.message()));
+    exit_code_ = 1;
+    exitLoop();
+    return;
+  }
+  goLive();
+}
+
 void Server::goLive() {
   afterAllWorkers([this] {
     if (state_ != admin::ServerState::kInitializing) return;
@@ -165,9 +175,39 @@ void Server::goLive() {
   });
 }
 
+void Server::whenWarmed(std::function<void()> open) {
+  if (health_->warmed()) {
+    open();
+    return;
+  }
+  spdlog::info("waiting for the first round of active health checks before opening listeners");
+  open_when_warmed_ = std::move(open);
+}
+
+config::SnapshotConstSharedPtr Server::withHealth(const config::SnapshotConstSharedPtr& source) {
+  auto clusters = health_->apply(source->clusters);
+  if (!clusters) return source;
+  auto out = std::make_shared<config::Snapshot>(*source);
+  out->clusters = *std::move(clusters);
+  return out;
+}
+
+void Server::onHealthChanged() {
+  auto next = withHealth(source_snapshot_);
+  if (next != snapshot_) {
+    snapshot_ = std::move(next);
+    publish(snapshot_);
+  }
+  if (open_when_warmed_ && health_->warmed()) {
+    spdlog::info("active health checks: first round done");
+    std::exchange(open_when_warmed_, nullptr)();
+  }
+}
+
 void Server::onSnapshot(config::SnapshotConstSharedPtr snapshot,
                         std::chrono::steady_clock::time_point received) {
-  snapshot_ = std::move(snapshot);
+  source_snapshot_ = std::move(snapshot);
+  snapshot_ = withHealth(source_snapshot_);
   publish(snapshot_);
   // The time from receiving the update to every worker running with it.
   afterAllWorkers([this, received] {
@@ -175,18 +215,14 @@ void Server::onSnapshot(config::SnapshotConstSharedPtr snapshot,
     apply_time_->record(static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()));
   });
-  if (xds_ != nullptr && xds_->initialized() && state_ != admin::ServerState::kDraining) {
+  if (xds_ != nullptr && xds_->initialized() && !open_when_warmed_ &&
+      state_ != admin::ServerState::kDraining) {
     (void)reconcileListeners(false);
   }
 }
 
 void Server::onInitialized() {
-  if (absl::Status s = reconcileListeners(true); !s.ok()) {
-    spdlog::critical("{}", std::string(s.message()));
-    exitLoop();
-    return;
-  }
-  goLive();
+  whenWarmed([this] { openListeners(); });
 }
 
 absl::Status Server::reconcileListeners(bool startup) {

@@ -18,6 +18,7 @@
 #include "source/server/options.h"
 #include "source/server/worker.h"
 #include "source/stats/store.h"
+#include "source/upstream/host_health_overlay.h"
 #include "source/xds/xds_manager.h"
 
 namespace remora::server {
@@ -55,7 +56,15 @@ class Server : public admin::AdminContext, public xds::XdsManager::Callbacks {
   // address is kept), drains the connections of changed and removed ones. At startup a bind
   // failure is fatal; later it is logged and the listener skipped.
   absl::Status reconcileListeners(bool startup);
+  // Binds the snapshot's listeners at startup and goes live; a bind failure ends the process.
+  void openListeners();
   void goLive();
+  // Listeners open once every health-checked cluster has finished its first round of checks
+  // (Envoy's cluster warming); `open` runs then, at once when nothing is being checked.
+  void whenWarmed(std::function<void()> open);
+  // `source` with the health checkers' verdicts laid over its clusters.
+  config::SnapshotConstSharedPtr withHealth(const config::SnapshotConstSharedPtr& source);
+  void onHealthChanged();
   absl::Status startAdmin();
   void publish(config::SnapshotConstSharedPtr snapshot);
   // Runs `done` on the main thread once every worker has processed what was posted to it before.
@@ -66,7 +75,10 @@ class Server : public admin::AdminContext, public xds::XdsManager::Callbacks {
 
   Options options_;
   config::LoadedBootstrap bootstrap_;
+  // What workers run: source_snapshot_ (the static config, or the xDS manager's latest) with host
+  // health applied.
   config::SnapshotConstSharedPtr snapshot_;
+  config::SnapshotConstSharedPtr source_snapshot_;
   config::SnapshotConstSharedPtr static_snapshot_;
   std::unique_ptr<xds::XdsManager> xds_;
   struct BoundListener {
@@ -82,6 +94,10 @@ class Server : public admin::AdminContext, public xds::XdsManager::Callbacks {
   std::chrono::steady_clock::time_point started_;
   event::Dispatcher main_{"main"};
   std::vector<std::unique_ptr<Worker>> workers_;
+  // After main_: its timers and connections live on the main loop.
+  std::unique_ptr<upstream::HostHealthOverlay> health_;
+  std::function<void()> open_when_warmed_;
+  int exit_code_ = 0;
   std::vector<admin::ListenerStatus> bound_listeners_;
   std::unique_ptr<admin::AdminServer> admin_;
   std::atomic<admin::ServerState> state_{admin::ServerState::kPreInitializing};

@@ -22,6 +22,8 @@ namespace remora::upstream {
 enum class LbPolicy { kRoundRobin, kLeastRequest, kRandom, kRingHash, kMaglev };
 
 class PrioritySet;
+struct HealthCheckConfig;
+struct OutlierDetectionConfig;
 
 // Cluster.least_request_lb_config, with Envoy's defaults.
 struct LeastRequestConfig {
@@ -72,6 +74,14 @@ struct Cluster {
   // type: EDS: host_set comes from the ClusterLoadAssignment named eds_service_name.
   bool eds = false;
   std::string eds_service_name;
+  // health_checks[0]; null when the cluster is not actively checked. The fingerprint (the
+  // serialized proto) tells a changed check from the same one in a new cluster version, so an
+  // update that leaves the check alone keeps the hosts' health.
+  std::shared_ptr<const HealthCheckConfig> health_check;
+  std::string health_check_fingerprint;
+  // outlier_detection; null when unset. Fingerprinted likewise: an unchanged one keeps ejections.
+  std::shared_ptr<const OutlierDetectionConfig> outlier_detection;
+  std::string outlier_detection_fingerprint;
   // circuit_breakers: shared by this cluster's EDS versions; a CDS update starts afresh.
   ClusterResourcesSharedPtr resources;
   std::shared_ptr<ClusterStats> stats;

@@ -13,6 +13,8 @@
 
 namespace remora::upstream {
 
+class OutlierHostMonitor;
+
 // envoy.config.core.v3.HealthStatus, same numbering.
 enum class EdsHealthStatus : uint8_t {
   kUnknown = 0,
@@ -39,6 +41,9 @@ struct Host {
   // Set by the main thread's active health checker and outlier detector, in a new HostSet.
   bool failed_active_health_check = false;
   bool outlier_ejected = false;
+  // Where workers report this host's request outcomes when the cluster has outlier_detection;
+  // the same monitor across host set versions, so counts survive endpoint updates.
+  std::shared_ptr<OutlierHostMonitor> outlier;
 
   // Envoy's rules: UNHEALTHY, DRAINING and TIMEOUT take no load; UNKNOWN counts as healthy.
   HostHealth health() const {

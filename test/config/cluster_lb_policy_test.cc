@@ -3,35 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include "source/config/cluster_builder.h"
+#include "test/config/cluster_build_fixture.h"
 
 namespace remora::config {
 namespace {
-
-constexpr char kPath[] = "static_resources.clusters[0]";
-
-struct Built {
-  std::shared_ptr<stats::Store> store = std::make_shared<stats::Store>();  // Outlives cluster.
-  absl::StatusOr<upstream::ClusterConstSharedPtr> cluster;
-  ParseReport report;
-};
-
-constexpr char kOneEndpoint[] = R"(
-load_assignment:
-  endpoints:
-  - lb_endpoints:
-    - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 8001}}}
-)";
-
-// A STATIC cluster named c with `endpoints` and then `extra` YAML lines.
-Built build(const std::string& extra, const std::string& endpoints = kOneEndpoint) {
-  const std::string yaml = "name: c\ntype: STATIC\n" + endpoints + extra;
-  envoy::config::cluster::v3::Cluster proto;
-  Built out;
-  const absl::Status parsed = parseYaml(yaml, proto, out.report);
-  REQUIRE(parsed.ok());
-  out.cluster = buildCluster(proto, kPath, *out.store, out.report);
-  return out;
-}
 
 bool warnedAt(const Built& b, const std::string& path) {
   for (const auto& w : b.report.warnings) {

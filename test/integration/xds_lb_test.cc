@@ -40,17 +40,6 @@ std::string loadAssignment(const std::string& cluster, const std::vector<Endpoin
   return y;
 }
 
-// Sends `n` requests on one kept-alive connection and counts the answering backends by body.
-std::map<std::string, int> spread(uint16_t port, int n) {
-  std::map<std::string, int> by;
-  HttpTestClient client(port, "127.0.0.1", 5s);
-  for (int i = 0; i < n; ++i) {
-    ClientResponse r = client.request(get("/"));
-    ++by[r.status == 200 ? r.body : "status " + std::to_string(r.status)];
-  }
-  return by;
-}
-
 TEST_CASE("xDS: EDS priorities and health statuses steer traffic as Envoy's", "[xds]") {
   HttpBackend a("a"), b("b"), c("c"), d("d");
   XdsProxy p;

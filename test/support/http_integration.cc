@@ -30,6 +30,16 @@ bool statReaches(RemoraProcess& remora, const std::string& name, int64_t value) 
   return waitFor([&] { return remora.stat(name) == value; }, 5s, 10ms);
 }
 
+std::map<std::string, int> spread(uint16_t port, int n) {
+  std::map<std::string, int> by;
+  HttpTestClient client(port, "127.0.0.1", std::chrono::seconds(5));
+  for (int i = 0; i < n; ++i) {
+    ClientResponse r = client.request(get("/"));
+    ++by[r.status == 200 ? r.body : "status " + std::to_string(r.status)];
+  }
+  return by;
+}
+
 ClientRequest get(std::string path) {
   ClientRequest r;
   r.path = std::move(path);

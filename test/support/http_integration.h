@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,10 @@ uint16_t ingressPort(RemoraProcess& remora);
 
 // Stats are flushed asynchronously, so a counter is polled (5 s deadline) rather than read once.
 bool statReaches(RemoraProcess& remora, const std::string& name, int64_t value);
+
+// Sends `n` GET / on one kept-alive connection to `port`; counts the answers by body (backends
+// answer with their name) or, for anything but a 200, as "status <code>".
+std::map<std::string, int> spread(uint16_t port, int n);
 
 // A GET of `path`; ClientRequest's defaults (Host: backend) for the rest.
 ClientRequest get(std::string path = "/");
