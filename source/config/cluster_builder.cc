@@ -2,9 +2,12 @@
 
 #include <cmath>
 
+#include "envoy/extensions/network/dns_resolver/cares/v3/cares_dns_resolver.pb.h"
 #include "google/protobuf/util/time_util.h"
 #include "source/config/address_builder.h"
+#include "source/config/duration_fields.h"
 #include "source/config/field_path.h"
+#include "source/upstream/dns_cluster_config.h"
 #include "source/upstream/health_check_config.h"
 #include "source/upstream/outlier_detection_config.h"
 #include "source/upstream/priority_set.h"
@@ -32,8 +35,33 @@ upstream::EdsHealthStatus edsHealth(envoy::config::core::v3::HealthStatus status
   }
 }
 
+// An endpoint of a DNS cluster: a name (or IP) and a port.
+absl::StatusOr<upstream::DnsClusterConfig::Target> dnsTarget(
+    const envoy::config::core::v3::Address& address, const std::string& path) {
+  if (!address.has_socket_address()) {
+    return invalidAt(path, "a DNS cluster's endpoints need a socket_address");
+  }
+  const auto& sa = address.socket_address();
+  const std::string sa_path = fieldPath(path, "socket_address");
+  if (sa.address().empty()) return invalidAt(fieldPath(sa_path, "address"), "required");
+  if (!sa.resolver_name().empty()) {
+    return invalidAt(fieldPath(sa_path, "resolver_name"), "custom resolvers are not supported");
+  }
+  if (sa.port_specifier_case() != envoy::config::core::v3::SocketAddress::kPortValue ||
+      sa.port_value() == 0 || sa.port_value() > 65535) {
+    return invalidAt(fieldPath(sa_path, "port_value"), "must be in [1, 65535]");
+  }
+  upstream::DnsClusterConfig::Target target;
+  target.hostname = sa.address();
+  target.port = sa.port_value();
+  return target;
+}
+
+// With `dns_targets`, endpoint addresses are names to resolve: each endpoint becomes a target
+// whose host prototype has no address, and the set gets no hosts.
 absl::StatusOr<std::shared_ptr<upstream::HostSet>> buildHosts(
-    const envoy::config::endpoint::v3::ClusterLoadAssignment& cla, const std::string& path) {
+    const envoy::config::endpoint::v3::ClusterLoadAssignment& cla, const std::string& path,
+    std::vector<upstream::DnsClusterConfig::Target>* dns_targets = nullptr) {
   auto set = std::make_shared<upstream::HostSet>();
   if (cla.has_policy()) {
     const std::string policy_path = fieldPath(path, "policy");
@@ -68,12 +96,18 @@ absl::StatusOr<std::shared_ptr<upstream::HostSet>> buildHosts(
       if (!lbe.has_endpoint()) {
         return invalidAt(epath, "endpoint is required (named endpoints are not supported)");
       }
-      auto address =
-          buildAddress(lbe.endpoint().address(), fieldPath(fieldPath(epath, "endpoint"), "address"),
-                       PortRule::kNonZeroPort);
-      if (!address.ok()) return address.status();
+      const std::string apath = fieldPath(fieldPath(epath, "endpoint"), "address");
       upstream::Host host;
-      host.address = *std::move(address);
+      upstream::DnsClusterConfig::Target target;
+      if (dns_targets != nullptr) {
+        auto named = dnsTarget(lbe.endpoint().address(), apath);
+        if (!named.ok()) return named.status();
+        target = *std::move(named);
+      } else {
+        auto address = buildAddress(lbe.endpoint().address(), apath, PortRule::kNonZeroPort);
+        if (!address.ok()) return address.status();
+        host.address = *std::move(address);
+      }
       if (lbe.has_load_balancing_weight()) {
         if (lbe.load_balancing_weight().value() == 0) {
           return invalidAt(fieldPath(epath, "load_balancing_weight"), "must be at least 1");
@@ -83,7 +117,12 @@ absl::StatusOr<std::shared_ptr<upstream::HostSet>> buildHosts(
       host.priority = locality.priority();
       host.locality = locality_index;
       host.eds_health = edsHealth(lbe.health_status());
-      set->hosts.push_back(std::move(host));
+      if (dns_targets != nullptr) {
+        target.prototype = std::move(host);
+        dns_targets->push_back(std::move(target));
+      } else {
+        set->hosts.push_back(std::move(host));
+      }
     }
   }
   return set;
@@ -276,6 +315,62 @@ absl::Status buildLbPolicy(const Cluster& proto, const std::string& path,
 
 }  // namespace
 
+// STRICT_DNS / LOGICAL_DNS: how and how often the endpoints' names are resolved.
+absl::StatusOr<std::shared_ptr<upstream::DnsClusterConfig>> buildDnsConfig(
+    const Cluster& proto, const std::string& path) {
+  auto dns = std::make_shared<upstream::DnsClusterConfig>();
+  dns->logical = proto.type() == Cluster::LOGICAL_DNS;
+  if (proto.has_dns_refresh_rate()) {
+    if (absl::Status s = positiveMillis(proto.dns_refresh_rate(),
+                                        fieldPath(path, "dns_refresh_rate"), dns->refresh_rate);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (proto.has_dns_failure_refresh_rate()) {
+    const auto& rate = proto.dns_failure_refresh_rate();
+    const std::string rate_path = fieldPath(path, "dns_failure_refresh_rate");
+    if (absl::Status s = positiveMillis(rate.base_interval(), fieldPath(rate_path, "base_interval"),
+                                        dns->failure_refresh_base);
+        !s.ok()) {
+      return s;
+    }
+    dns->failure_refresh_max = dns->failure_refresh_base * 10;
+    if (rate.has_max_interval()) {
+      if (absl::Status s = positiveMillis(rate.max_interval(), fieldPath(rate_path, "max_interval"),
+                                          dns->failure_refresh_max);
+          !s.ok()) {
+        return s;
+      }
+      if (dns->failure_refresh_max < dns->failure_refresh_base) {
+        return invalidAt(fieldPath(rate_path, "max_interval"),
+                         "must be greater than or equal to base_interval");
+      }
+    }
+  }
+  dns->respect_dns_ttl = proto.respect_dns_ttl();
+  dns->family = static_cast<upstream::DnsLookupFamily>(proto.dns_lookup_family());
+  if (proto.has_typed_dns_resolver_config()) {
+    const auto& resolver = proto.typed_dns_resolver_config();
+    const std::string rpath = fieldPath(path, "typed_dns_resolver_config");
+    envoy::extensions::network::dns_resolver::cares::v3::CaresDnsResolverConfig cares;
+    if (!resolver.typed_config().UnpackTo(&cares)) {
+      return invalidAt(fieldPath(rpath, "typed_config"),
+                       absl::StrCat("'", resolver.typed_config().type_url(),
+                                    "' is not supported (only envoy.extensions.network."
+                                    "dns_resolver.cares.v3.CaresDnsResolverConfig)"));
+    }
+    const std::string cpath = fieldPath(rpath, "typed_config");
+    for (int i = 0; i < cares.resolvers_size(); ++i) {
+      auto address = buildAddress(cares.resolvers(i), indexPath(fieldPath(cpath, "resolvers"), i),
+                                  PortRule::kAnyPort);
+      if (!address.ok()) return address.status();
+      dns->resolvers.push_back(*std::move(address));
+    }
+  }
+  return dns;
+}
+
 absl::StatusOr<upstream::HostSetConstSharedPtr> buildHostSet(
     const envoy::config::endpoint::v3::ClusterLoadAssignment& cla, const std::string& path) {
   auto hosts = buildHosts(cla, path);
@@ -314,10 +409,15 @@ absl::StatusOr<upstream::ClusterConstSharedPtr> buildCluster(const Cluster& prot
     cluster->eds_service_name = proto.eds_cluster_config().service_name().empty()
                                     ? proto.name()
                                     : proto.eds_cluster_config().service_name();
+  } else if (proto.type() == Cluster::STRICT_DNS || proto.type() == Cluster::LOGICAL_DNS) {
+    auto dns = buildDnsConfig(proto, path);
+    if (!dns.ok()) return dns.status();
+    cluster->dns = *std::move(dns);
   } else if (proto.type() != Cluster::STATIC) {
     return invalidAt(fieldPath(path, "type"),
                      absl::StrCat(Cluster::DiscoveryType_Name(proto.type()),
-                                  " is not supported yet; use STATIC or EDS"));
+                                  " is not supported yet; use STATIC, STRICT_DNS, LOGICAL_DNS or "
+                                  "EDS"));
   }
   if (proto.has_transport_socket()) {
     return invalidAt(fieldPath(path, "transport_socket"),
@@ -369,6 +469,28 @@ absl::StatusOr<upstream::ClusterConstSharedPtr> buildCluster(const Cluster& prot
   if (cluster->eds) {
     // Endpoints arrive over EDS; until then the cluster has none.
     cluster->host_set = std::make_shared<upstream::HostSet>();
+  } else if (cluster->dns != nullptr) {
+    // Hosts come from resolving the targets (upstream::DnsClusters); until then there are none.
+    auto dns = std::const_pointer_cast<upstream::DnsClusterConfig>(cluster->dns);
+    auto prototype =
+        buildHosts(proto.load_assignment(), fieldPath(path, "load_assignment"), &dns->targets);
+    if (!prototype.ok()) return prototype.status();
+    if (dns->logical && dns->targets.size() != 1) {
+      return invalidAt(fieldPath(path, "load_assignment"),
+                       "a LOGICAL_DNS cluster needs exactly one endpoint");
+    }
+    dns->prototype = **prototype;
+    cluster->host_set = *std::move(prototype);
+    // Only what resolution depends on: another change (say lb_policy) keeps the answers.
+    Cluster key;
+    key.set_type(proto.type());
+    *key.mutable_load_assignment() = proto.load_assignment();
+    *key.mutable_dns_refresh_rate() = proto.dns_refresh_rate();
+    *key.mutable_dns_failure_refresh_rate() = proto.dns_failure_refresh_rate();
+    key.set_respect_dns_ttl(proto.respect_dns_ttl());
+    key.set_dns_lookup_family(proto.dns_lookup_family());
+    *key.mutable_typed_dns_resolver_config() = proto.typed_dns_resolver_config();
+    key.SerializeToString(&cluster->dns_fingerprint);
   } else {
     auto hosts = buildHosts(proto.load_assignment(), fieldPath(path, "load_assignment"));
     if (!hosts.ok()) return hosts.status();

@@ -339,6 +339,17 @@ const absl::flat_hash_set<std::string>& supportedFields() {
       "envoy.config.core.v3.SubstitutionFormatString.json_format",
       "envoy.config.core.v3.SubstitutionFormatString.text_format_source",
       "envoy.config.core.v3.SubstitutionFormatString.omit_empty_values",
+      // STRICT_DNS and LOGICAL_DNS clusters (source/upstream/dns_cluster_config.h).
+      "envoy.config.cluster.v3.Cluster.dns_refresh_rate",
+      "envoy.config.cluster.v3.Cluster.dns_failure_refresh_rate",
+      "envoy.config.cluster.v3.Cluster.RefreshRate.base_interval",
+      "envoy.config.cluster.v3.Cluster.RefreshRate.max_interval",
+      "envoy.config.cluster.v3.Cluster.respect_dns_ttl",
+      "envoy.config.cluster.v3.Cluster.dns_lookup_family",
+      "envoy.config.cluster.v3.Cluster.typed_dns_resolver_config",
+      "envoy.config.core.v3.TypedExtensionConfig.name",
+      "envoy.config.core.v3.TypedExtensionConfig.typed_config",
+      "envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig.resolvers",
       // Outlier detection (source/upstream/outlier_detection_config.h, outlier_detector.h).
       "envoy.config.cluster.v3.Cluster.outlier_detection",
       "envoy.config.cluster.v3.OutlierDetection.consecutive_5xx",

@@ -87,9 +87,10 @@ int Server::run() {
     workers_.push_back(std::make_unique<Worker>(i, store_.get()));
     workers_.back()->start();
   }
+  dns_ = std::make_unique<upstream::DnsClusters>(main_, *store_, [this] { onHostsChanged(); });
   health_ =
-      std::make_unique<upstream::HostHealthOverlay>(main_, *store_, [this] { onHealthChanged(); });
-  snapshot_ = withHealth(source_snapshot_);
+      std::make_unique<upstream::HostHealthOverlay>(main_, *store_, [this] { onHostsChanged(); });
+  snapshot_ = withRuntimeHosts(source_snapshot_);
   // The snapshot goes out before the listeners so no worker ever accepts without a config.
   publish(snapshot_);
   apply_time_ = &store_->histogram("control_plane.config_apply_ms");
@@ -131,6 +132,7 @@ int Server::run() {
   for (auto& w : workers_) w->stop();
   workers_.clear();
   health_.reset();
+  dns_.reset();
   admin_.reset();
   return exit_code_;
 }
@@ -176,30 +178,36 @@ void Server::goLive() {
 }
 
 void Server::whenWarmed(std::function<void()> open) {
-  if (health_->warmed()) {
+  if (warmed()) {
     open();
     return;
   }
-  spdlog::info("waiting for the first round of active health checks before opening listeners");
+  spdlog::info(
+      "waiting for DNS clusters' first answers and active health checks' first round "
+      "before opening listeners");
   open_when_warmed_ = std::move(open);
 }
 
-config::SnapshotConstSharedPtr Server::withHealth(const config::SnapshotConstSharedPtr& source) {
-  auto clusters = health_->apply(source->clusters);
-  if (!clusters) return source;
+bool Server::warmed() const { return dns_->warmed() && health_->warmed(); }
+
+config::SnapshotConstSharedPtr Server::withRuntimeHosts(
+    const config::SnapshotConstSharedPtr& source) {
+  auto resolved = dns_->apply(source->clusters);
+  auto checked = health_->apply(resolved ? *resolved : source->clusters);
+  if (!resolved && !checked) return source;
   auto out = std::make_shared<config::Snapshot>(*source);
-  out->clusters = *std::move(clusters);
+  out->clusters = checked ? *std::move(checked) : *std::move(resolved);
   return out;
 }
 
-void Server::onHealthChanged() {
-  auto next = withHealth(source_snapshot_);
+void Server::onHostsChanged() {
+  auto next = withRuntimeHosts(source_snapshot_);
   if (next != snapshot_) {
     snapshot_ = std::move(next);
     publish(snapshot_);
   }
-  if (open_when_warmed_ && health_->warmed()) {
-    spdlog::info("active health checks: first round done");
+  if (open_when_warmed_ && warmed()) {
+    spdlog::info("clusters warmed: DNS answered and active health checks' first round done");
     std::exchange(open_when_warmed_, nullptr)();
   }
 }
@@ -207,7 +215,7 @@ void Server::onHealthChanged() {
 void Server::onSnapshot(config::SnapshotConstSharedPtr snapshot,
                         std::chrono::steady_clock::time_point received) {
   source_snapshot_ = std::move(snapshot);
-  snapshot_ = withHealth(source_snapshot_);
+  snapshot_ = withRuntimeHosts(source_snapshot_);
   publish(snapshot_);
   // The time from receiving the update to every worker running with it.
   afterAllWorkers([this, received] {

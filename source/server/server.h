@@ -18,6 +18,7 @@
 #include "source/server/options.h"
 #include "source/server/worker.h"
 #include "source/stats/store.h"
+#include "source/upstream/dns_clusters.h"
 #include "source/upstream/host_health_overlay.h"
 #include "source/xds/xds_manager.h"
 
@@ -59,12 +60,14 @@ class Server : public admin::AdminContext, public xds::XdsManager::Callbacks {
   // Binds the snapshot's listeners at startup and goes live; a bind failure ends the process.
   void openListeners();
   void goLive();
-  // Listeners open once every health-checked cluster has finished its first round of checks
-  // (Envoy's cluster warming); `open` runs then, at once when nothing is being checked.
+  // Listeners open once every DNS cluster has its first answers and every health-checked cluster
+  // has finished its first round of checks (Envoy's cluster warming); `open` runs then, at once
+  // when there is nothing to wait for.
   void whenWarmed(std::function<void()> open);
-  // `source` with the health checkers' verdicts laid over its clusters.
-  config::SnapshotConstSharedPtr withHealth(const config::SnapshotConstSharedPtr& source);
-  void onHealthChanged();
+  bool warmed() const;
+  // `source` with DNS clusters' resolved hosts and the health verdicts laid over its clusters.
+  config::SnapshotConstSharedPtr withRuntimeHosts(const config::SnapshotConstSharedPtr& source);
+  void onHostsChanged();
   absl::Status startAdmin();
   void publish(config::SnapshotConstSharedPtr snapshot);
   // Runs `done` on the main thread once every worker has processed what was posted to it before.
@@ -94,7 +97,8 @@ class Server : public admin::AdminContext, public xds::XdsManager::Callbacks {
   std::chrono::steady_clock::time_point started_;
   event::Dispatcher main_{"main"};
   std::vector<std::unique_ptr<Worker>> workers_;
-  // After main_: its timers and connections live on the main loop.
+  // After main_: their timers, queries and connections live on the main loop.
+  std::unique_ptr<upstream::DnsClusters> dns_;
   std::unique_ptr<upstream::HostHealthOverlay> health_;
   std::function<void()> open_when_warmed_;
   int exit_code_ = 0;

@@ -46,6 +46,7 @@ void TcpProxySession::start(network::SocketFd fd) {
     finish();
     return;
   }
+  outlier_ = host->outlier;
   cluster_->stats->upstream_cx_total.inc();
   cluster_->stats->upstream_cx_active.inc();
   upstream_ = network::Connection::connect(worker_.dispatcher(), host->address, upstream_side_,
@@ -60,8 +61,13 @@ void TcpProxySession::start(network::SocketFd fd) {
 
 void TcpProxySession::onUpstreamConnected() {
   upstream_connected_ = true;
+  reportOutlier(upstream::LocalOriginResult::kSuccessFinal);
   downstream_->readEnable(true);
   upstream_->readEnable(true);
+}
+
+void TcpProxySession::reportOutlier(upstream::LocalOriginResult result) {
+  if (outlier_ != nullptr) outlier_->putLocalOrigin(result);
 }
 
 void TcpProxySession::onIdleTimer() {
@@ -123,6 +129,7 @@ void TcpProxySession::Side::onEvent(network::Connection&, network::ConnectionEve
       [[fallthrough]];
     case ConnectionEvent::kConnectFailed:
       session.cluster_->stats->upstream_cx_connect_fail.inc();
+      session.reportOutlier(upstream::LocalOriginResult::kConnectFailed);
       session.finish();
       return;
     case ConnectionEvent::kError:

@@ -9,6 +9,7 @@
 #include "source/network/connection.h"
 #include "source/tcp_proxy/tcp_proxy_config.h"
 #include "source/upstream/cluster.h"
+#include "source/upstream/outlier_detector.h"
 
 namespace remora::tcp_proxy {
 
@@ -35,6 +36,8 @@ class TcpProxySession : public network::Session {
 
   network::Connection& peerOf(bool downstream) { return downstream ? *upstream_ : *downstream_; }
   void onUpstreamConnected();
+  // To the outlier detector of the chosen host, when its cluster has one.
+  void reportOutlier(upstream::LocalOriginResult result);
   void onIdleTimer();
   void finish();
 
@@ -42,6 +45,7 @@ class TcpProxySession : public network::Session {
   const TcpProxyConfig& config_;  // Owned by the factory, which the snapshot keeps alive.
   config::SnapshotConstSharedPtr snapshot_;
   const upstream::Cluster* cluster_ = nullptr;
+  std::shared_ptr<upstream::OutlierHostMonitor> outlier_;
   uint32_t downstream_buffer_limit_;
   Side downstream_side_{*this, true};
   Side upstream_side_{*this, false};

@@ -22,6 +22,7 @@ namespace remora::upstream {
 enum class LbPolicy { kRoundRobin, kLeastRequest, kRandom, kRingHash, kMaglev };
 
 class PrioritySet;
+struct DnsClusterConfig;
 struct HealthCheckConfig;
 struct OutlierDetectionConfig;
 
@@ -74,6 +75,11 @@ struct Cluster {
   // type: EDS: host_set comes from the ClusterLoadAssignment named eds_service_name.
   bool eds = false;
   std::string eds_service_name;
+  // type: STRICT_DNS or LOGICAL_DNS: host_set comes from resolving these targets
+  // (upstream::DnsClusters). The fingerprint covers what resolution depends on; when it changes,
+  // the names are resolved afresh.
+  std::shared_ptr<const DnsClusterConfig> dns;
+  std::string dns_fingerprint;
   // health_checks[0]; null when the cluster is not actively checked. The fingerprint (the
   // serialized proto) tells a changed check from the same one in a new cluster version, so an
   // update that leaves the check alone keeps the hosts' health.

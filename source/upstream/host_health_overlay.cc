@@ -46,22 +46,12 @@ HostHealthOverlay::HostHealthOverlay(event::Dispatcher& dispatcher, stats::Store
                                      std::function<void()> on_change)
     : dispatcher_(dispatcher),
       store_(store),
-      on_change_(std::move(on_change)),
+      notify_(dispatcher, std::move(on_change)),
       traffic_timer_(dispatcher.createTimer([this] { pollTraffic(); })) {}
 
-HostHealthOverlay::~HostHealthOverlay() { *alive_ = false; }
+HostHealthOverlay::~HostHealthOverlay() = default;
 
-void HostHealthOverlay::changed() {
-  if (notify_pending_) return;
-  notify_pending_ = true;
-  // Posted: verdicts arrive from inside checker callbacks, and several in one turn make one
-  // snapshot.
-  dispatcher_.post([this, alive = alive_] {
-    if (!*alive) return;
-    notify_pending_ = false;
-    if (on_change_) on_change_();
-  });
-}
+void HostHealthOverlay::changed() { notify_.trigger(); }
 
 std::optional<HostHealthOverlay::Clusters> HostHealthOverlay::apply(const Clusters& clusters) {
   // Copied only once a cluster differs: most snapshots have no checked cluster.

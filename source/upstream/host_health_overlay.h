@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "source/event/coalesced_callback.h"
 #include "source/event/dispatcher.h"
 #include "source/stats/store.h"
 #include "source/upstream/cluster.h"
@@ -57,11 +58,8 @@ class HostHealthOverlay {
 
   event::Dispatcher& dispatcher_;
   stats::Store& store_;
-  std::function<void()> on_change_;
+  event::CoalescedCallback notify_;  // on_change, once per loop turn.
   absl::flat_hash_map<std::string, std::unique_ptr<Entry>> entries_;
-  bool notify_pending_ = false;
-  // Guards posted callbacks against this overlay being gone when they run.
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   event::TimerPtr traffic_timer_;
 };
 

@@ -88,10 +88,13 @@ void OutlierHostMonitor::putLocalOrigin(LocalOriginResult result) {
         return;
       case LocalOriginResult::kSuccess:
         return;
+      case LocalOriginResult::kSuccessFinal:
+        putHttpStatus(200);
+        return;
     }
     return;
   }
-  if (result == LocalOriginResult::kSuccess) {
+  if (result == LocalOriginResult::kSuccess || result == LocalOriginResult::kSuccessFinal) {
     local_origin_.fetch_add(kOneRequest + 1, std::memory_order_relaxed);
     clear(consecutive_local_origin_);
     return;

@@ -38,7 +38,9 @@
 namespace remora::upstream {
 
 // What happened to a request before (or instead of) an HTTP status from the host.
-enum class LocalOriginResult { kConnectFailed, kTimeout, kReset, kSuccess };
+// kSuccess: connected, and a protocol on top (HTTP) will report the outcome; kSuccessFinal:
+// connected and nothing more will be said (TCP proxying), which counts as a success.
+enum class LocalOriginResult { kConnectFailed, kTimeout, kReset, kSuccess, kSuccessFinal };
 
 enum class OutlierEjectionType {
   kConsecutive5xx,
@@ -85,8 +87,9 @@ class OutlierHostMonitor : public std::enable_shared_from_this<OutlierHostMonito
   // consecutive_gateway_failure; anything else resets both. Every status counts in the external
   // success rate (5xx as a failure).
   void putHttpStatus(uint32_t status);
-  // Any thread. Not split: failures count as a 503 (a timeout as a 504) and kSuccess is ignored,
-  // since the status that follows will be reported. Split: judged on their own.
+  // Any thread. Not split: failures count as a 503 (a timeout as a 504), kSuccessFinal as a 200,
+  // and kSuccess is ignored, since the status that follows will be reported. Split: judged on
+  // their own.
   void putLocalOrigin(LocalOriginResult result);
 
   const std::string& address() const { return address_; }

@@ -26,9 +26,10 @@ load_assignment:
     - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 8001}}}
 )";
 
-// A STATIC cluster named c with `endpoints` and then `extra` YAML lines.
-inline Built build(const std::string& extra, const std::string& endpoints = kOneEndpoint) {
-  const std::string yaml = "name: c\ntype: STATIC\n" + endpoints + extra;
+// A cluster named c of `type` with `endpoints` and then `extra` YAML lines.
+inline Built build(const std::string& extra, const std::string& endpoints = kOneEndpoint,
+                   const std::string& type = "STATIC") {
+  const std::string yaml = "name: c\ntype: " + type + "\n" + endpoints + extra;
   envoy::config::cluster::v3::Cluster proto;
   Built out;
   const absl::Status parsed = parseYaml(yaml, proto, out.report);

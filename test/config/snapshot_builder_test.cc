@@ -144,11 +144,11 @@ TEST_CASE("duplicate cluster names are rejected with both places named", "[confi
         "static_resources.clusters[0])");
 }
 
-TEST_CASE("cluster types other than STATIC are rejected for now", "[config]") {
-  Built b = build(goodWith("    type: STATIC\n", "    type: STRICT_DNS\n"));
+TEST_CASE("the ORIGINAL_DST cluster type is rejected for now", "[config]") {
+  Built b = build(goodWith("    type: STATIC\n", "    type: ORIGINAL_DST\n"));
   REQUIRE_FALSE(b.status.ok());
   CHECK_THAT(std::string(b.status.message()),
-             Catch::StartsWith("static_resources.clusters[1].type: STRICT_DNS is not supported"));
+             Catch::StartsWith("static_resources.clusters[1].type: ORIGINAL_DST is not supported"));
 }
 
 TEST_CASE("an unknown cluster type name is a parse error naming the field", "[config]") {
@@ -226,11 +226,11 @@ TEST_CASE("a tcp_proxy pointing at an unknown cluster is a warning, not an error
 
 TEST_CASE("fields Remora does not implement are reported with their path", "[config]") {
   Built b = build(goodWith("    connect_timeout: 0.25s\n",
-                           "    connect_timeout: 0.25s\n    dns_refresh_rate: 5s\n"));
+                           "    connect_timeout: 0.25s\n    cleanup_interval: 5s\n"));
   REQUIRE(b.status.ok());
   bool warned = false;
   for (const auto& w : b.report.warnings) {
-    warned |= w.rfind("static_resources.clusters[0].dns_refresh_rate:", 0) == 0;
+    warned |= w.rfind("static_resources.clusters[0].cleanup_interval:", 0) == 0;
   }
   CHECK(warned);
 }

@@ -169,7 +169,7 @@ TEST_CASE("listeners open only after the first round of health checks", "[http]"
       ingressBootstrap("name: local\nvirtual_hosts:\n- name: all\n  domains: [\"*\"]\n  routes:\n"
                        "  - match: { prefix: \"/\" }\n    route:\n      cluster: backend\n",
                        {c}));
-  CHECK_THAT(remora->stderrText(), Catch::Contains("first round done"));
+  CHECK_THAT(remora->stderrText(), Catch::Contains("clusters warmed"));
   CHECK(hostFlags(*remora, "backend", dead_port) == "/failed_active_hc");
   CHECK(hostFlags(*remora, "backend", live.port()) == "healthy");
   auto by = spread(ingressPort(*remora), 50);

@@ -1,6 +1,7 @@
 // Outlier detection through the real binary configured over xDS: a backend answering 5xx is
 // ejected after consecutive_5xx failures counted across every worker, traffic leaves it, it comes
-// back after base_ejection_time, and /clusters and /stats show it.
+// back after base_ejection_time, and /clusters and /stats show it; a TCP proxy's connect failures
+// count too.
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -9,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "test/support/backends.h"
+#include "test/support/bootstrap.h"
 #include "test/support/http_backend.h"
 #include "test/support/http_integration.h"
 #include "test/support/http_test_client.h"
@@ -126,6 +129,32 @@ TEST_CASE("xDS: max_ejection_percent keeps the last hosts in service and counts 
       5s));
   CHECK(p.remora->stat("cluster.svc.outlier_detection.ejections_active") == 1);
   CHECK(ejected(*p.remora, a.backend.port()) != ejected(*p.remora, b.backend.port()));
+}
+
+TEST_CASE("a TCP proxy's connect failures eject the dead endpoint", "[tcp]") {
+  EchoServer live;
+  ReservedPort dead;
+  ClusterSpec cluster = staticCluster("backend", {live.port(), dead.port()});
+  cluster.extra = "    outlier_detection: {consecutive_5xx: 2, max_ejection_percent: 50}\n";
+  TcpProxySpec listener;
+  listener.cluster = "backend";
+  auto remora = startRemora(bootstrapYaml({listener}, {cluster}));
+  const uint16_t port = ingressPort(*remora);
+  // Round robin sends every other connection to the dead port until 2 failures in a row there
+  // eject it; the connects that worked count as successes of the live host.
+  auto echoes = [&] {
+    Fd fd = connectTcp(port, 5s);
+    return fd.valid() && roundTrip(fd.get(), "ping", 5s) == "ping";
+  };
+  int failed = 0;
+  for (int i = 0; i < 20 && remora->stat("cluster.backend.outlier_detection.ejections_active") != 1;
+       ++i) {
+    if (!echoes()) ++failed;
+  }
+  REQUIRE(statReaches(*remora, "cluster.backend.outlier_detection.ejections_active", 1));
+  CHECK(failed >= 2);
+  CHECK(remora->stat("cluster.backend.outlier_detection.ejections_enforced_consecutive_5xx") == 1);
+  for (int i = 0; i < 20; ++i) CHECK(echoes());
 }
 
 }  // namespace

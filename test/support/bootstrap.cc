@@ -53,8 +53,9 @@ std::string clustersYaml(const std::vector<ClusterSpec>& clusters) {
   std::string y;
   y += "  clusters:\n";
   for (const auto& c : clusters) {
-    y += "  - name: " + c.name + "\n    type: STATIC\n    connect_timeout: " + c.connect_timeout +
-         "\n    lb_policy: " + c.lb_policy + "\n" + c.extra;
+    y += "  - name: " + c.name + "\n    type: " + c.type +
+         "\n    connect_timeout: " + c.connect_timeout + "\n    lb_policy: " + c.lb_policy + "\n" +
+         c.extra;
     if (c.per_connection_buffer_limit_bytes) {
       y += "    per_connection_buffer_limit_bytes: " +
            std::to_string(*c.per_connection_buffer_limit_bytes) + "\n";
@@ -64,8 +65,8 @@ std::string clustersYaml(const std::vector<ClusterSpec>& clusters) {
     for (size_t i = 0; i < c.ports.size(); ++i) {
       y += "        - endpoint:\n"
            "            address:\n"
-           "              socket_address: { address: 127.0.0.1, port_value: " +
-           std::to_string(c.ports[i]) + " }\n";
+           "              socket_address: { address: " +
+           c.address + ", port_value: " + std::to_string(c.ports[i]) + " }\n";
       if (i < c.weights.size()) {
         y += "          load_balancing_weight: " + std::to_string(c.weights[i]) + "\n";
       }

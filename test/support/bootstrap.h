@@ -12,7 +12,9 @@ namespace remora::testing {
 
 struct ClusterSpec {
   std::string name;
-  std::vector<uint16_t> ports;  // one endpoint 127.0.0.1:<port> each
+  std::vector<uint16_t> ports;  // one endpoint <address>:<port> each
+  std::string type = "STATIC";  // STRICT_DNS and LOGICAL_DNS resolve `address`.
+  std::string address = "127.0.0.1";
   std::string lb_policy = "ROUND_ROBIN";
   std::string connect_timeout = "1s";
   // The cluster's limit: bounds what is buffered towards the upstream (the upstream connection).

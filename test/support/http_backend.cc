@@ -3,6 +3,8 @@
 // order, and the response body is produced only when the socket has room (backpressure).
 #include "test/support/http_backend.h"
 
+#include <arpa/inet.h>
+
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -118,7 +120,7 @@ std::string hex(uint64_t n) {
   return buf;
 }
 
-Fd listenLoopback(bool ipv6) {
+Fd listenLoopback(bool ipv6, const std::string& ipv4, uint16_t port) {
   Fd fd(::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) return fd;
   int rc;
@@ -126,11 +128,13 @@ Fd listenLoopback(bool ipv6) {
     sockaddr_in6 addr{};
     addr.sin6_family = AF_INET6;
     addr.sin6_addr = in6addr_loopback;
+    addr.sin6_port = htons(port);
     rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
   } else {
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    if (::inet_pton(AF_INET, ipv4.c_str(), &addr.sin_addr) != 1) return Fd();
     rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
   }
   if (rc != 0 || ::listen(fd.get(), 1024) != 0) return Fd();
@@ -316,10 +320,10 @@ struct HttpBackend::Connection {
 };
 
 HttpBackend::HttpBackend(std::string name, Handler handler)
-    : HttpBackend(Options{std::move(name), std::move(handler), {}, false}) {}
+    : HttpBackend(Options{std::move(name), std::move(handler)}) {}
 
 HttpBackend::HttpBackend(Options options) : options_(std::move(options)) {
-  listener_ = listenLoopback(options_.ipv6);
+  listener_ = listenLoopback(options_.ipv6, options_.ipv4, options_.port);
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0) {
     wake_read_.reset(fds[0]);

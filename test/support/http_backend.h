@@ -108,9 +108,11 @@ class HttpBackend {
 
   struct Options {
     std::string name = "backend";
-    Handler handler;               // Runs on the backend thread. Empty: 200 with body `name`.
-    ExpectHandler expect_handler;  // Runs on the backend thread. Empty: always 100 Continue.
-    bool ipv6 = false;             // Listen on [::1] instead of 127.0.0.1.
+    Handler handler;                 // Runs on the backend thread. Empty: 200 with body `name`.
+    ExpectHandler expect_handler;    // Runs on the backend thread. Empty: always 100 Continue.
+    bool ipv6 = false;               // Listen on [::1] instead of 127.0.0.1.
+    std::string ipv4 = "127.0.0.1";  // Another loopback address (127.0.0.2...) when not ipv6.
+    uint16_t port = 0;               // 0: an ephemeral one.
   };
 
   explicit HttpBackend(std::string name = "backend", Handler handler = {});

@@ -220,6 +220,25 @@ TEST_CASE("split local-origin failures are judged apart from HTTP statuses", "[o
   CHECK(t.counter("ejections_detected_consecutive_5xx") == 0);
 }
 
+TEST_CASE("a final connect success counts as a 200 unsplit and a local success split",
+          "[outlier]") {
+  DetectorTest unsplit;
+  unsplit.statuses(0, 503, 2);
+  unsplit.monitor(0).putLocalOrigin(LocalOriginResult::kSuccessFinal);
+  CHECK(unsplit.monitor(0).consecutive5xx() == 0);
+  CHECK(unsplit.monitor(0).externalCounts().total == 3);
+  CHECK(unsplit.monitor(0).externalCounts().success == 1);
+
+  OutlierDetectionConfig c;
+  c.split_external_local_origin_errors = true;
+  DetectorTest split(c);
+  split.monitor(0).putLocalOrigin(LocalOriginResult::kConnectFailed);
+  split.monitor(0).putLocalOrigin(LocalOriginResult::kSuccessFinal);
+  CHECK(split.monitor(0).consecutiveLocalOriginFailures() == 0);
+  CHECK(split.monitor(0).localOriginCounts().success == 1);
+  CHECK(split.monitor(0).externalCounts().total == 0);
+}
+
 TEST_CASE("a consecutive threshold of 0 never ejects", "[outlier]") {
   OutlierDetectionConfig c;
   c.consecutive_5xx = 0;
