@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "absl/strings/ascii.h"
 #include "envoy/extensions/network/dns_resolver/cares/v3/cares_dns_resolver.pb.h"
 #include "google/protobuf/util/time_util.h"
 #include "source/config/address_builder.h"
@@ -315,6 +316,39 @@ absl::Status buildLbPolicy(const Cluster& proto, const std::string& path,
 
 }  // namespace
 
+// ORIGINAL_DST: where the destination comes from, and how long unused hosts stay.
+absl::StatusOr<std::shared_ptr<const upstream::OriginalDstConfig>> buildOriginalDst(
+    const Cluster& proto, const std::string& path) {
+  auto config = std::make_shared<upstream::OriginalDstConfig>();
+  if (proto.has_cleanup_interval()) {
+    if (absl::Status s =
+            positiveMillis(proto.cleanup_interval(), fieldPath(path, "cleanup_interval"),
+                           config->cleanup_interval);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (proto.has_original_dst_lb_config()) {
+    const auto& lb = proto.original_dst_lb_config();
+    const std::string lb_path = fieldPath(path, "original_dst_lb_config");
+    config->use_http_header = lb.use_http_header();
+    if (!lb.http_header_name().empty()) {
+      config->http_header_name = absl::AsciiStrToLower(lb.http_header_name());
+    }
+    if (lb.has_upstream_port_override()) {
+      const uint32_t port = lb.upstream_port_override().value();
+      if (port == 0 || port > 65535) {
+        return invalidAt(fieldPath(lb_path, "upstream_port_override"), "must be in [1, 65535]");
+      }
+      config->upstream_port_override = port;
+    }
+    if (lb.has_metadata_key()) {
+      return invalidAt(fieldPath(lb_path, "metadata_key"), "not supported");
+    }
+  }
+  return std::shared_ptr<const upstream::OriginalDstConfig>(std::move(config));
+}
+
 // STRICT_DNS / LOGICAL_DNS: how and how often the endpoints' names are resolved.
 absl::StatusOr<std::shared_ptr<upstream::DnsClusterConfig>> buildDnsConfig(
     const Cluster& proto, const std::string& path) {
@@ -349,6 +383,11 @@ absl::StatusOr<std::shared_ptr<upstream::DnsClusterConfig>> buildDnsConfig(
     }
   }
   dns->respect_dns_ttl = proto.respect_dns_ttl();
+  // Binary xDS keeps enum values newer than our proto; only the five known ones are usable.
+  if (!Cluster::DnsLookupFamily_IsValid(proto.dns_lookup_family())) {
+    return invalidAt(fieldPath(path, "dns_lookup_family"),
+                     absl::StrCat("unknown value ", proto.dns_lookup_family()));
+  }
   dns->family = static_cast<upstream::DnsLookupFamily>(proto.dns_lookup_family());
   if (proto.has_typed_dns_resolver_config()) {
     const auto& resolver = proto.typed_dns_resolver_config();
@@ -413,11 +452,16 @@ absl::StatusOr<upstream::ClusterConstSharedPtr> buildCluster(const Cluster& prot
     auto dns = buildDnsConfig(proto, path);
     if (!dns.ok()) return dns.status();
     cluster->dns = *std::move(dns);
+  } else if (proto.type() == Cluster::ORIGINAL_DST) {
+    auto original_dst = buildOriginalDst(proto, path);
+    if (!original_dst.ok()) return original_dst.status();
+    cluster->original_dst = *std::move(original_dst);
+    cluster->original_dst_hosts = std::make_shared<upstream::OriginalDstHosts>();
   } else if (proto.type() != Cluster::STATIC) {
     return invalidAt(fieldPath(path, "type"),
                      absl::StrCat(Cluster::DiscoveryType_Name(proto.type()),
-                                  " is not supported yet; use STATIC, STRICT_DNS, LOGICAL_DNS or "
-                                  "EDS"));
+                                  " is not supported yet; use STATIC, STRICT_DNS, LOGICAL_DNS, "
+                                  "ORIGINAL_DST or EDS"));
   }
   if (proto.has_transport_socket()) {
     return invalidAt(fieldPath(path, "transport_socket"),
@@ -437,7 +481,17 @@ absl::StatusOr<upstream::ClusterConstSharedPtr> buildCluster(const Cluster& prot
     }
     cluster->per_connection_buffer_limit_bytes = limit;
   }
-  if (absl::Status lb = buildLbPolicy(proto, path, *cluster, report); !lb.ok()) return lb;
+  if (cluster->original_dst != nullptr) {
+    // Envoy's rule: the cluster picks the host itself.
+    if (proto.lb_policy() != Cluster::CLUSTER_PROVIDED) {
+      return invalidAt(fieldPath(path, "lb_policy"),
+                       absl::StrCat(Cluster::LbPolicy_Name(proto.lb_policy()),
+                                    " is not valid for an ORIGINAL_DST cluster; only "
+                                    "CLUSTER_PROVIDED is"));
+    }
+  } else if (absl::Status lb = buildLbPolicy(proto, path, *cluster, report); !lb.ok()) {
+    return lb;
+  }
   if (absl::Status common = buildCommonLbConfig(proto, path, *cluster, report); !common.ok()) {
     return common;
   }
@@ -466,7 +520,14 @@ absl::StatusOr<upstream::ClusterConstSharedPtr> buildCluster(const Cluster& prot
     proto.outlier_detection().SerializeToString(&cluster->outlier_detection_fingerprint);
   }
 
-  if (cluster->eds) {
+  if (cluster->original_dst != nullptr) {
+    if (proto.has_load_assignment()) {
+      return invalidAt(fieldPath(path, "load_assignment"),
+                       "an ORIGINAL_DST cluster takes no endpoints: it sends each request where it "
+                       "was going");
+    }
+    cluster->host_set = std::make_shared<upstream::HostSet>();
+  } else if (cluster->eds) {
     // Endpoints arrive over EDS; until then the cluster has none.
     cluster->host_set = std::make_shared<upstream::HostSet>();
   } else if (cluster->dns != nullptr) {

@@ -339,6 +339,12 @@ const absl::flat_hash_set<std::string>& supportedFields() {
       "envoy.config.core.v3.SubstitutionFormatString.json_format",
       "envoy.config.core.v3.SubstitutionFormatString.text_format_source",
       "envoy.config.core.v3.SubstitutionFormatString.omit_empty_values",
+      // ORIGINAL_DST clusters (upstream::OriginalDstConfig).
+      "envoy.config.cluster.v3.Cluster.cleanup_interval",
+      "envoy.config.cluster.v3.Cluster.original_dst_lb_config",
+      "envoy.config.cluster.v3.Cluster.OriginalDstLbConfig.use_http_header",
+      "envoy.config.cluster.v3.Cluster.OriginalDstLbConfig.http_header_name",
+      "envoy.config.cluster.v3.Cluster.OriginalDstLbConfig.upstream_port_override",
       // STRICT_DNS and LOGICAL_DNS clusters (source/upstream/dns_cluster_config.h).
       "envoy.config.cluster.v3.Cluster.dns_refresh_rate",
       "envoy.config.cluster.v3.Cluster.dns_failure_refresh_rate",

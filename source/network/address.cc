@@ -6,9 +6,38 @@
 
 #include <cstring>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace remora::network {
+
+absl::StatusOr<Address> Address::fromIpPortText(absl::string_view text) {
+  const size_t colon = text.rfind(':');
+  const absl::string_view ip = colon == absl::string_view::npos ? text : text.substr(0, colon);
+  // A bare IPv6 address has colons too but no brackets: it has no port.
+  if (colon == absl::string_view::npos || colon + 1 == text.size() ||
+      (ip.find(':') != absl::string_view::npos && (ip.front() != '[' || ip.back() != ']'))) {
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not IP:port"));
+  }
+  uint32_t port = 0;
+  if (!absl::SimpleAtoi(text.substr(colon + 1), &port) || port == 0 || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "' has no valid port"));
+  }
+  return fromIpPort(std::string(ip), port);
+}
+
+Address Address::withPort(uint16_t port) const {
+  Address a = *this;
+  if (family() == AF_INET) {
+    reinterpret_cast<sockaddr_in*>(&a.storage_)->sin_port = htons(port);
+  } else if (family() == AF_INET6) {
+    reinterpret_cast<sockaddr_in6*>(&a.storage_)->sin6_port = htons(port);
+  } else {
+    return a;
+  }
+  a.render();
+  return a;
+}
 
 absl::StatusOr<Address> Address::fromIpPort(const std::string& ip, uint32_t port) {
   if (port > 65535) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace remora::network {
 
@@ -17,6 +18,10 @@ class Address {
   // An IP literal and port; hostnames are rejected (STATIC clusters and listeners take IPs only).
   static absl::StatusOr<Address> fromIpPort(const std::string& ip, uint32_t port);
   static absl::StatusOr<Address> fromPipe(const std::string& path);
+  // "10.0.0.1:80" or "[::1]:80", as x-envoy-original-dst-host carries it; the port is required.
+  static absl::StatusOr<Address> fromIpPortText(absl::string_view text);
+  // The same IP with another port.
+  Address withPort(uint16_t port) const;
   static Address fromSockaddr(const sockaddr* sa, socklen_t len);
 
   const sockaddr* sockAddr() const { return reinterpret_cast<const sockaddr*>(&storage_); }

@@ -217,7 +217,7 @@ void RouterFilter::startAttempt() {
     return;
   }
   lb_ = &callbacks_->worker().clusters().loadBalancer(*cluster_);
-  host_ = lb_->chooseHost(this);
+  host_ = cluster_->original_dst != nullptr ? originalDstHost() : lb_->chooseHost(this);
   if (host_ == nullptr) {
     releaseBreakers();
     if (cluster_->stats) cluster_->stats->upstream_cx_none_healthy.inc();
@@ -231,6 +231,10 @@ void RouterFilter::startAttempt() {
   upstream::Http1ConnPool::Acquired acquired =
       pool_->acquire(*cluster_, this, this, route_->priority());
   if (acquired.outcome == upstream::Http1ConnPool::Outcome::kOverflow) {
+    // An ORIGINAL_DST host counts its requests from the moment it is chosen.
+    if (cluster_->original_dst != nullptr) {
+      callbacks_->worker().clusters().onRequestEnd(*cluster_, *host_);
+    }
     host_ = nullptr;
     lb_ = nullptr;
     releaseBreakers();
@@ -326,6 +330,26 @@ bool RouterFilter::shouldSelectAnotherHost(const upstream::Host& host) const {
     if (tried.asString() == host.address.asString()) return true;
   }
   return false;
+}
+
+const upstream::Host* RouterFilter::originalDstHost() {
+  const upstream::OriginalDstConfig& config = *cluster_->original_dst;
+  if (config.use_http_header) {
+    if (const std::string* value = request_headers_->get(config.http_header_name)) {
+      auto destination = network::Address::fromIpPortText(*value);
+      if (!destination.ok()) {
+        if (cluster_->stats) cluster_->stats->original_dst_host_invalid.inc();
+        return nullptr;
+      }
+      original_dst_host_ = callbacks_->worker().clusters().originalDstHost(*cluster_, *destination);
+      return original_dst_host_.get();
+    }
+  }
+  // Where the client's connection was going: the listener's address, or the original one when
+  // traffic was redirected to it.
+  original_dst_host_ = callbacks_->worker().clusters().originalDstHost(
+      *cluster_, callbacks_->streamInfo().downstream_local_address);
+  return original_dst_host_.get();
 }
 
 void RouterFilter::reportLocalOrigin(upstream::LocalOriginResult result) {

@@ -68,6 +68,9 @@ class RouterFilter : public http::StreamFilter,
   bool shouldSelectAnotherHost(const upstream::Host& host) const override;
 
   void startAttempt();
+  // ORIGINAL_DST: the request's destination (the configured header, else the connection's local
+  // address); null when the header holds no IP:port.
+  const upstream::Host* originalDstHost();
   // To the outlier detector of the attempt's host, when its cluster has one.
   void reportLocalOrigin(upstream::LocalOriginResult result);
   // A circuit breaker refused the attempt: 503 with x-envoy-overloaded, flag UO.
@@ -119,6 +122,8 @@ class RouterFilter : public http::StreamFilter,
   http::http1::ClientConnectionPtr upstream_;
   upstream::LoadBalancer* lb_ = nullptr;
   const upstream::Host* host_ = nullptr;
+  // Keeps host_ alive when it is an ORIGINAL_DST host: its worker may drop it with its cluster.
+  std::shared_ptr<const upstream::Host> original_dst_host_;
   upstream::Http1ConnPool* pool_ = nullptr;  // The current attempt's; pools live with the worker.
   bool queued_ = false;                      // Waiting in pool_ for a connection.
   bool holds_pending_ = false;               // Counted in max_pending_requests until connected.

@@ -69,6 +69,14 @@ std::vector<admin::ClusterInfo> Server::clusters() const {
       h.failed_outlier_check = host.outlier_ejected;
       info.hosts.push_back(std::move(h));
     }
+    if (cluster->original_dst_hosts != nullptr) {
+      // Made by workers as requests arrive, not part of the snapshot.
+      for (const std::string& address : cluster->original_dst_hosts->addresses()) {
+        admin::ClusterHostInfo h;
+        h.address = address;
+        info.hosts.push_back(std::move(h));
+      }
+    }
     out.push_back(std::move(info));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
@@ -217,6 +225,8 @@ void Server::onSnapshot(config::SnapshotConstSharedPtr snapshot,
   source_snapshot_ = std::move(snapshot);
   snapshot_ = withRuntimeHosts(source_snapshot_);
   publish(snapshot_);
+  // The update may have removed what warming waited for.
+  if (open_when_warmed_ && warmed()) std::exchange(open_when_warmed_, nullptr)();
   // The time from receiving the update to every worker running with it.
   afterAllWorkers([this, received] {
     const auto elapsed = std::chrono::steady_clock::now() - received;

@@ -14,6 +14,15 @@ Worker::Worker(uint32_t index, stats::Store* store)
 
 Worker::~Worker() { stop(); }
 
+void Worker::sweepOriginalDst() {
+  for (const auto& [cluster, address] :
+       clusters_.sweepOriginalDst(std::chrono::steady_clock::now())) {
+    http_pools_.drainIf(
+        [&](const std::string& c, const std::string& a) { return c == cluster && a == address; });
+  }
+  if (clusters_.hasOriginalDstHosts()) original_dst_sweep_->enable(kSweepPeriod);
+}
+
 void Worker::start() {
   thread_ = std::thread([this] {
     std::optional<stats::ThreadShard> shard;
@@ -29,6 +38,7 @@ void Worker::stop() {
     for (auto& l : listeners_) evconnlistener_free(l->listener);
     listeners_.clear();
     drain_timers_.clear();
+    original_dst_sweep_.reset();
     sessions_.clear();  // Sessions close their sockets as they are destroyed.
     active_sessions_ = 0;
     snapshot_.reset();
@@ -43,9 +53,16 @@ void Worker::setSnapshot(config::SnapshotConstSharedPtr snapshot, std::function<
     bindListenerConfigs();
     clusters_.retainIf([&](const std::string& name) { return snapshot_->findCluster(name); });
     // Connections to hosts and clusters that are gone close once their requests end.
+    bool original_dst = false;
+    for (const auto& [name, cluster] : snapshot_->clusters) {
+      original_dst = original_dst || cluster->original_dst != nullptr;
+    }
+    if (original_dst && !original_dst_sweep_->enabled()) original_dst_sweep_->enable(kSweepPeriod);
     http_pools_.drainIf([&](const std::string& cluster, const std::string& address) {
       const upstream::Cluster* c = snapshot_->findCluster(cluster);
       if (c == nullptr) return true;
+      // Their hosts are not in the snapshot: the sweep below drains what goes unused.
+      if (c->original_dst != nullptr) return false;
       for (const auto& h : c->host_set->hosts) {
         if (h.address.asString() == address) return false;
       }

@@ -90,6 +90,11 @@ class Worker : public network::WorkerContext {
   config::SnapshotConstSharedPtr snapshot_;
   upstream::WorkerClusters clusters_;
   upstream::Http1ConnPools http_pools_{dispatcher_};
+  // Drops ORIGINAL_DST hosts idle past their cleanup_interval, checked this often while there
+  // are any.
+  static constexpr std::chrono::milliseconds kSweepPeriod{1000};
+  void sweepOriginalDst();
+  event::TimerPtr original_dst_sweep_ = dispatcher_.createTimer([this] { sweepOriginalDst(); });
   std::vector<std::unique_ptr<ActiveListener>> listeners_;
   absl::flat_hash_map<network::Session*, OwnedSession> sessions_;
   absl::flat_hash_set<network::Session*> pending_done_;

@@ -1,5 +1,7 @@
 #include "source/tcp_proxy/tcp_proxy_session.h"
 
+#include <sys/socket.h>
+
 #include "source/upstream/worker_clusters.h"
 
 namespace remora::tcp_proxy {
@@ -30,6 +32,12 @@ TcpProxySession::~TcpProxySession() {
 
 void TcpProxySession::start(network::SocketFd fd) {
   config_.stats->downstream_cx_total.inc();
+  sockaddr_storage local_storage{};
+  socklen_t local_len = sizeof(local_storage);
+  network::Address local;
+  if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&local_storage), &local_len) == 0) {
+    local = network::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&local_storage), local_len);
+  }
   downstream_ =
       std::make_unique<network::Connection>(worker_.dispatcher(), std::move(fd), downstream_side_);
   downstream_->setBufferLimit(downstream_buffer_limit_);
@@ -40,13 +48,20 @@ void TcpProxySession::start(network::SocketFd fd) {
     finish();
     return;
   }
-  const upstream::Host* host = worker_.clusters().loadBalancer(*cluster_).chooseHost(nullptr);
+  const upstream::Host* host = nullptr;
+  if (cluster_->original_dst != nullptr) {
+    // The client's destination: this listener, or the original address of redirected traffic.
+    original_dst_host_ = worker_.clusters().originalDstHost(*cluster_, local);
+    host = original_dst_host_.get();
+  } else {
+    host = worker_.clusters().loadBalancer(*cluster_).chooseHost(nullptr);
+  }
   if (host == nullptr) {
     cluster_->stats->upstream_cx_none_healthy.inc();
     finish();
     return;
   }
-  outlier_ = host->outlier;
+  outlier_ = host->outlier.get();
   cluster_->stats->upstream_cx_total.inc();
   cluster_->stats->upstream_cx_active.inc();
   upstream_ = network::Connection::connect(worker_.dispatcher(), host->address, upstream_side_,
@@ -95,6 +110,8 @@ void TcpProxySession::finish() {
     cluster_->stats->upstream_cx_active.dec();
     cluster_->stats->upstream_cx_destroy.inc();
   }
+  if (original_dst_host_ != nullptr)
+    worker_.clusters().onRequestEnd(*cluster_, *original_dst_host_);
   worker_.sessionDone(*this);
 }
 
@@ -125,11 +142,14 @@ void TcpProxySession::Side::onEvent(network::Connection&, network::ConnectionEve
       fin_sent = true;
       break;
     case ConnectionEvent::kConnectTimeout:
-      session.cluster_->stats->upstream_cx_connect_timeout.inc();
-      [[fallthrough]];
     case ConnectionEvent::kConnectFailed:
+      if (event == ConnectionEvent::kConnectTimeout) {
+        session.cluster_->stats->upstream_cx_connect_timeout.inc();
+      }
       session.cluster_->stats->upstream_cx_connect_fail.inc();
-      session.reportOutlier(upstream::LocalOriginResult::kConnectFailed);
+      session.reportOutlier(event == ConnectionEvent::kConnectTimeout
+                                ? upstream::LocalOriginResult::kTimeout
+                                : upstream::LocalOriginResult::kConnectFailed);
       session.finish();
       return;
     case ConnectionEvent::kError:

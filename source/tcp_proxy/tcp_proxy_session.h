@@ -45,7 +45,9 @@ class TcpProxySession : public network::Session {
   const TcpProxyConfig& config_;  // Owned by the factory, which the snapshot keeps alive.
   config::SnapshotConstSharedPtr snapshot_;
   const upstream::Cluster* cluster_ = nullptr;
-  std::shared_ptr<upstream::OutlierHostMonitor> outlier_;
+  // The chosen host's, which the snapshot (or original_dst_host_) keeps alive.
+  upstream::OutlierHostMonitor* outlier_ = nullptr;
+  std::shared_ptr<const upstream::Host> original_dst_host_;  // ORIGINAL_DST clusters only.
   uint32_t downstream_buffer_limit_;
   Side downstream_side_{*this, true};
   Side upstream_side_{*this, false};

@@ -25,9 +25,29 @@ ClusterStats::ClusterStats(stats::Store& store, const std::string& c)
       upstream_cx_overflow(store.counter(statName(c, "upstream_cx_overflow"))),
       upstream_rq_pending_overflow(store.counter(statName(c, "upstream_rq_pending_overflow"))),
       upstream_rq_retry_overflow(store.counter(statName(c, "upstream_rq_retry_overflow"))),
+      original_dst_host_invalid(store.counter(statName(c, "original_dst_host_invalid"))),
       membership_total(store.gauge(statName(c, "membership_total"))),
       membership_healthy(store.gauge(statName(c, "membership_healthy"))),
       membership_degraded(store.gauge(statName(c, "membership_degraded"))) {}
+
+void OriginalDstHosts::add(const std::string& address) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++workers_by_address_[address];
+}
+
+void OriginalDstHosts::remove(const std::string& address) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = workers_by_address_.find(address);
+  if (it != workers_by_address_.end() && --it->second == 0) workers_by_address_.erase(it);
+}
+
+std::vector<std::string> OriginalDstHosts::addresses() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> out;
+  out.reserve(workers_by_address_.size());
+  for (const auto& [address, workers] : workers_by_address_) out.push_back(address);
+  return out;
+}
 
 void refreshHosts(Cluster& cluster) {
   auto set = std::make_shared<const PrioritySet>(cluster);

@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,9 +53,36 @@ struct ClusterStats {
   stats::Counter&
       upstream_rq_pending_overflow;  // Requests failed by max_pending_requests/max_requests.
   stats::Counter& upstream_rq_retry_overflow;  // Retries not made because of max_retries/budget.
+  // ORIGINAL_DST requests whose destination header held no IP:port.
+  stats::Counter& original_dst_host_invalid;
   stats::Gauge& membership_total;
   stats::Gauge& membership_healthy;
   stats::Gauge& membership_degraded;
+};
+
+// type: ORIGINAL_DST (Cluster.original_dst_lb_config and cleanup_interval): every request goes to
+// the address it was originally sent to, a host made on the fly by each worker.
+struct OriginalDstConfig {
+  // use_http_header: the address comes from this header when the request has it.
+  bool use_http_header = false;
+  std::string http_header_name = "x-envoy-original-dst-host";  // Lowercase.
+  uint32_t upstream_port_override = 0;  // Replaces the destination's port when set.
+  // Hosts unused for this long are dropped, with their connections.
+  std::chrono::milliseconds cleanup_interval{5000};
+};
+
+// The hosts an ORIGINAL_DST cluster's workers currently keep, by address with how many workers
+// keep each: what /clusters lists. Changed only when a worker makes or drops a host, never per
+// request, so a mutex is cheap enough.
+class OriginalDstHosts {
+ public:
+  void add(const std::string& address);
+  void remove(const std::string& address);
+  std::vector<std::string> addresses() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, uint32_t> workers_by_address_;
 };
 
 struct Cluster {
@@ -80,6 +109,9 @@ struct Cluster {
   // the names are resolved afresh.
   std::shared_ptr<const DnsClusterConfig> dns;
   std::string dns_fingerprint;
+  // type: ORIGINAL_DST; null otherwise. `original_dst_hosts` is shared by the cluster's versions.
+  std::shared_ptr<const OriginalDstConfig> original_dst;
+  std::shared_ptr<OriginalDstHosts> original_dst_hosts;
   // health_checks[0]; null when the cluster is not actively checked. The fingerprint (the
   // serialized proto) tells a changed check from the same one in a new cluster version, so an
   // update that leaves the check alone keeps the hosts' health.

@@ -93,8 +93,15 @@ std::optional<DnsClusters::Clusters> DnsClusters::apply(const Clusters& clusters
       entry.input = cluster;
       entry.output_version = entry.version;
     }
-    if (!entry.warmed && entry.previous != nullptr) {
-      (*out)[name] = entry.previous;
+    if (!entry.warmed) {
+      // Warming: served only once every target has answered (or failed), as in Envoy. Until then
+      // the version before a restart serves, or, for a new cluster, none: health checks and
+      // balancers then start from its first answers.
+      if (entry.previous != nullptr) {
+        (*out)[name] = entry.previous;
+      } else {
+        out->erase(name);
+      }
     } else {
       entry.previous.reset();
       (*out)[name] = entry.output;

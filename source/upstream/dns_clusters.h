@@ -42,9 +42,9 @@ class DnsClusters {
   // Starts, restarts (new dns_fingerprint) or stops resolution to match `clusters`, and returns
   // them with every DNS cluster's host_set built from its latest answers; nullopt when none has
   // DNS. A cluster whose input and resolved addresses are unchanged since the last call comes
-  // back as the same pointer, so workers keep their balancers and pools. A new cluster comes back
-  // with the hosts resolved so far (possibly none); a restarted one keeps its previous version
-  // until every target has answered, as a warming cluster does in Envoy.
+  // back as the same pointer, so workers keep their balancers and pools. A new cluster is left
+  // out until every target has answered or failed once; a restarted one keeps its previous
+  // version until then, as a warming cluster does in Envoy.
   std::optional<Clusters> apply(const Clusters& clusters);
 
   // Every target of every DNS cluster has had a first answer or a first failure.

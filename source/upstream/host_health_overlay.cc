@@ -20,8 +20,9 @@ struct HostHealthOverlay::Entry {
   bool had_traffic = false;
   // Bumped by every verdict change; an output is reused while its input and this are unchanged.
   uint64_t verdicts = 0;
-  const Cluster* input = nullptr;
-  const HostSet* input_hosts = nullptr;
+  // Held, not just compared: a freed input's address could come back as another cluster.
+  ClusterConstSharedPtr input;
+  HostSetConstSharedPtr input_hosts;
   uint64_t output_verdicts = 0;
   ClusterConstSharedPtr output;
   // While a new check has not finished its first round, the version before it keeps serving, as
@@ -70,7 +71,7 @@ std::optional<HostHealthOverlay::Clusters> HostHealthOverlay::apply(const Cluste
     auto& slot = entries_[name];
     if (slot == nullptr) slot = std::make_unique<Entry>();
     Entry& entry = *slot;
-    const bool new_hosts = entry.input_hosts != cluster->host_set.get();
+    const bool new_hosts = entry.input_hosts != cluster->host_set;
     if ((cluster->health_check != nullptr) != (entry.checker != nullptr) ||
         (entry.checker != nullptr &&
          entry.check_fingerprint != cluster->health_check_fingerprint)) {
@@ -86,7 +87,7 @@ std::optional<HostHealthOverlay::Clusters> HostHealthOverlay::apply(const Cluste
       entry.detector->setHosts(addressesOf(*cluster->host_set));
     }
     entry.stats = cluster->stats;
-    if (entry.output == nullptr || entry.input != cluster.get() || new_hosts ||
+    if (entry.output == nullptr || entry.input != cluster || new_hosts ||
         entry.output_verdicts != entry.verdicts) {
       auto hosts = std::make_shared<HostSet>(*cluster->host_set);
       for (Host& host : hosts->hosts) {
@@ -103,11 +104,11 @@ std::optional<HostHealthOverlay::Clusters> HostHealthOverlay::apply(const Cluste
       copy->host_set = std::move(hosts);
       refreshHosts(*copy);
       entry.output = std::move(copy);
-      entry.input = cluster.get();
-      entry.input_hosts = cluster->host_set.get();
+      entry.input = cluster;
+      entry.input_hosts = cluster->host_set;
       entry.output_verdicts = entry.verdicts;
     }
-    entry.warmed = entry.warmed || entry.checker->firstRoundDone();
+    entry.warmed = entry.warmed || entry.checker == nullptr || entry.checker->firstRoundDone();
     if (!entry.warmed) {
       // Warming: a cluster is served only once each of its hosts has a verdict. Until then the
       // version before the change serves, or, for a new cluster, none (requests to it fail as
@@ -131,7 +132,9 @@ std::optional<HostHealthOverlay::Clusters> HostHealthOverlay::apply(const Cluste
 
 bool HostHealthOverlay::warmed() const {
   for (const auto& [name, entry] : entries_) {
-    if (!entry->warmed && !entry->checker->firstRoundDone()) return false;
+    if (!entry->warmed && entry->checker != nullptr && !entry->checker->firstRoundDone()) {
+      return false;
+    }
   }
   return true;
 }
@@ -141,7 +144,12 @@ void HostHealthOverlay::startChecker(const std::string& name, const Cluster& clu
   entry.checker.reset();
   entry.check_fingerprint = cluster.health_check_fingerprint;
   ++entry.verdicts;
-  if (cluster.health_check == nullptr) return;
+  if (cluster.health_check == nullptr) {
+    // Checks removed: nothing left to warm up for.
+    entry.warmed = true;
+    entry.previous.reset();
+    return;
+  }
   // A new or changed check starts afresh: its hosts are unverified again, and the version
   // served so far stays until they have been checked.
   entry.previous = entry.output;

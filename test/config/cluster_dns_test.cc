@@ -116,5 +116,18 @@ TEST_CASE("DNS cluster errors name the field", "[config][dns]") {
         "address.socket_address.port_value: must be in [1, 65535]");
 }
 
+TEST_CASE("a dns_lookup_family value newer than Remora knows is refused", "[config][dns]") {
+  envoy::config::cluster::v3::Cluster proto;
+  ParseReport report;
+  REQUIRE(parseYaml(std::string("name: c\ntype: STRICT_DNS\n") + kTwoNames, proto, report).ok());
+  // As binary xDS delivers an enum value added after our proto.
+  proto.set_dns_lookup_family(static_cast<envoy::config::cluster::v3::Cluster::DnsLookupFamily>(9));
+  stats::Store store;
+  auto built = buildCluster(proto, kPath, store, report);
+  REQUIRE_FALSE(built.ok());
+  CHECK(built.status().message() ==
+        "static_resources.clusters[0].dns_lookup_family: unknown value 9");
+}
+
 }  // namespace
 }  // namespace remora::config

@@ -144,11 +144,12 @@ TEST_CASE("duplicate cluster names are rejected with both places named", "[confi
         "static_resources.clusters[0])");
 }
 
-TEST_CASE("the ORIGINAL_DST cluster type is rejected for now", "[config]") {
-  Built b = build(goodWith("    type: STATIC\n", "    type: ORIGINAL_DST\n"));
+TEST_CASE("custom cluster types are rejected", "[config]") {
+  Built b =
+      build(goodWith("    type: STATIC\n", "    cluster_type: {name: envoy.clusters.aggregate}\n"));
   REQUIRE_FALSE(b.status.ok());
-  CHECK_THAT(std::string(b.status.message()),
-             Catch::StartsWith("static_resources.clusters[1].type: ORIGINAL_DST is not supported"));
+  CHECK(std::string(b.status.message()) ==
+        "static_resources.clusters[1].cluster_type: custom cluster types are not supported");
 }
 
 TEST_CASE("an unknown cluster type name is a parse error naming the field", "[config]") {
@@ -226,11 +227,11 @@ TEST_CASE("a tcp_proxy pointing at an unknown cluster is a warning, not an error
 
 TEST_CASE("fields Remora does not implement are reported with their path", "[config]") {
   Built b = build(goodWith("    connect_timeout: 0.25s\n",
-                           "    connect_timeout: 0.25s\n    cleanup_interval: 5s\n"));
+                           "    connect_timeout: 0.25s\n    wait_for_warm_on_init: true\n"));
   REQUIRE(b.status.ok());
   bool warned = false;
   for (const auto& w : b.report.warnings) {
-    warned |= w.rfind("static_resources.clusters[0].cleanup_interval:", 0) == 0;
+    warned |= w.rfind("static_resources.clusters[0].wait_for_warm_on_init:", 0) == 0;
   }
   CHECK(warned);
 }

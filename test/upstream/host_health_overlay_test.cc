@@ -43,6 +43,14 @@ std::shared_ptr<const HealthCheckConfig> tcpCheck(const std::string& interval = 
   return std::make_shared<const HealthCheckConfig>(*std::move(built));
 }
 
+// Ejects after 3 consecutive 5xx, whatever the share of hosts ejected.
+std::shared_ptr<const OutlierDetectionConfig> outlierConfig() {
+  OutlierDetectionConfig config;
+  config.consecutive_5xx = 3;
+  config.max_ejection_percent = 100;
+  return std::make_shared<const OutlierDetectionConfig>(config);
+}
+
 struct OverlayTest {
   OverlayTest() { ::signal(SIGPIPE, SIG_IGN); }
 
@@ -184,6 +192,25 @@ TEST_CASE("a changed check keeps the previous version serving until its first ro
   CHECK_FALSE(failed(kept, 0));
 }
 
+TEST_CASE("dropping the checks of a warming cluster that keeps outlier detection serves it",
+          "[health]") {
+  OverlayTest t;
+  testing::ReservedPort dead;  // Its check fails, but only after the connect is refused.
+  auto checked = std::make_shared<Cluster>(*t.cluster("svc", {dead.port()}, tcpCheck("10s")));
+  checked->outlier_detection = outlierConfig();
+  checked->outlier_detection_fingerprint = "od-1";
+  HostHealthOverlay::Clusters in = {{"svc", checked}};
+  CHECK_FALSE(t.apply(in).contains("svc"));
+  auto unchecked = std::make_shared<Cluster>(*t.cluster("svc", {dead.port()}, nullptr));
+  unchecked->outlier_detection = outlierConfig();
+  unchecked->outlier_detection_fingerprint = "od-1";
+  in["svc"] = unchecked;
+  auto out = t.apply(in);
+  REQUIRE(out.contains("svc"));
+  CHECK_FALSE(out.at("svc")->host_set->hosts[0].failed_active_health_check);
+  CHECK(t.overlay->warmed());
+}
+
 TEST_CASE("a removed cluster stops its checks", "[health]") {
   OverlayTest t;
   testing::HttpBackend a("a");
@@ -197,14 +224,6 @@ TEST_CASE("a removed cluster stops its checks", "[health]") {
   // Checks every 20 ms would have connected about ten times more in this window.
   t.runUntil([] { return false; }, 200ms);
   CHECK(a.connectionsAccepted() == accepted);
-}
-
-// Ejects after 3 consecutive 5xx, whatever the share of hosts ejected.
-std::shared_ptr<const OutlierDetectionConfig> outlierConfig() {
-  OutlierDetectionConfig config;
-  config.consecutive_5xx = 3;
-  config.max_ejection_percent = 100;
-  return std::make_shared<const OutlierDetectionConfig>(config);
 }
 
 TEST_CASE("outlier detection gives every host a monitor that survives endpoint updates",
