@@ -51,9 +51,11 @@ class WorkerContext {
 class NetworkFilterFactory {
  public:
   virtual ~NetworkFilterFactory() = default;
-  // Takes the accepted socket. `snapshot` is the configuration the connection keeps for its life.
+  // Takes the accepted socket. `local` is where the client was going (the original destination
+  // when the listener asks for it). `snapshot` is the configuration the connection keeps for its
+  // life.
   virtual std::unique_ptr<Session> createSession(WorkerContext& worker, SocketFd fd,
-                                                 const Address& peer,
+                                                 const Address& peer, const Address& local,
                                                  std::shared_ptr<const config::Snapshot> snapshot,
                                                  uint32_t buffer_limit) const = 0;
 };

@@ -84,6 +84,24 @@ absl::StatusOr<ListenerConfigConstSharedPtr> buildListener(
     }
     listener->per_connection_buffer_limit_bytes = proto.per_connection_buffer_limit_bytes().value();
   }
+  listener->use_original_dst = proto.use_original_dst().value();
+  for (int i = 0; i < proto.listener_filters_size(); ++i) {
+    const auto& filter = proto.listener_filters(i);
+    const bool original_dst =
+        filter.name() == "envoy.filters.listener.original_dst" ||
+        (filter.has_typed_config() &&
+         filter.typed_config().type_url() ==
+             "type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst");
+    if (original_dst) {
+      listener->use_original_dst = true;
+      continue;
+    }
+    // Istio's listeners carry tls_inspector and http_inspector: refusing them would refuse
+    // the listener; they only feed filter chain matching, which is not implemented yet.
+    report.warnings.push_back(
+        atPath(indexPath(fieldPath(path, "listener_filters"), i),
+               absl::StrCat("listener filter '", filter.name(), "' is not supported, ignored")));
+  }
   if (proto.filter_chains().empty()) {
     return invalidAt(fieldPath(path, "filter_chains"), "at least one filter chain is required");
   }

@@ -339,6 +339,12 @@ const absl::flat_hash_set<std::string>& supportedFields() {
       "envoy.config.core.v3.SubstitutionFormatString.json_format",
       "envoy.config.core.v3.SubstitutionFormatString.text_format_source",
       "envoy.config.core.v3.SubstitutionFormatString.omit_empty_values",
+      // The original_dst listener filter (network::localAddressOf); other listener filters are
+      // reported by the listener builder itself.
+      "envoy.config.listener.v3.Listener.listener_filters",
+      "envoy.config.listener.v3.Listener.use_original_dst",
+      "envoy.config.listener.v3.ListenerFilter.name",
+      "envoy.config.listener.v3.ListenerFilter.typed_config",
       // ORIGINAL_DST clusters (upstream::OriginalDstConfig).
       "envoy.config.cluster.v3.Cluster.cleanup_interval",
       "envoy.config.cluster.v3.Cluster.original_dst_lb_config",

@@ -454,12 +454,8 @@ ConnManagerSession::~ConnManagerSession() {
   evbuffer_free(scratch_);
 }
 
-void ConnManagerSession::start(network::SocketFd fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof(ss);
-  if (getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
-    local_ = network::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
-  }
+void ConnManagerSession::start(network::SocketFd fd, const network::Address& local) {
+  local_ = local;
   config_.stats->downstream_cx_total.inc();
   config_.stats->downstream_cx_http1_total.inc();
   config_.stats->downstream_cx_active.inc();
@@ -757,10 +753,11 @@ void ConnManagerSession::onHeadersTimer() {
 
 std::unique_ptr<network::Session> ConnManagerFactory::createSession(
     network::WorkerContext& worker, network::SocketFd fd, const network::Address& peer,
-    config::SnapshotConstSharedPtr snapshot, uint32_t buffer_limit) const {
+    const network::Address& local, config::SnapshotConstSharedPtr snapshot,
+    uint32_t buffer_limit) const {
   auto session = std::make_unique<ConnManagerSession>(worker, *config_, std::move(snapshot), peer,
                                                       buffer_limit);
-  session->start(std::move(fd));
+  session->start(std::move(fd), local);
   return session;
 }
 

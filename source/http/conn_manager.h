@@ -92,7 +92,7 @@ class ConnManagerSession : public network::Session,
                      config::SnapshotConstSharedPtr snapshot, const network::Address& peer,
                      uint32_t buffer_limit);
   ~ConnManagerSession() override;
-  void start(network::SocketFd fd);
+  void start(network::SocketFd fd, const network::Address& local);
   void drain() override;
 
  private:
@@ -165,6 +165,7 @@ class ConnManagerFactory : public network::NetworkFilterFactory {
   std::unique_ptr<network::Session> createSession(network::WorkerContext& worker,
                                                   network::SocketFd fd,
                                                   const network::Address& peer,
+                                                  const network::Address& local,
                                                   config::SnapshotConstSharedPtr snapshot,
                                                   uint32_t buffer_limit) const override;
   const ConnManagerConfig& config() const { return *config_; }

@@ -1,5 +1,7 @@
 #include "source/server/worker.h"
 
+#include "source/network/original_dst.h"
+
 #include <optional>
 
 #include "spdlog/spdlog.h"
@@ -197,7 +199,8 @@ void Worker::accept(ActiveListener& l, network::SocketFd fd, const sockaddr* add
   network::Address peer = network::Address::fromSockaddr(addr, static_cast<socklen_t>(len));
   l.stats->downstream_cx_active.inc();
   active_sessions_.fetch_add(1, std::memory_order_relaxed);
-  auto session = chain.terminal_filter->createSession(*this, std::move(fd), peer, snapshot_,
+  const network::Address local = network::localAddressOf(fd.get(), l.config->use_original_dst);
+  auto session = chain.terminal_filter->createSession(*this, std::move(fd), peer, local, snapshot_,
                                                       l.config->per_connection_buffer_limit_bytes);
   network::Session* raw = session.get();
   sessions_.try_emplace(raw,

@@ -32,10 +32,11 @@ const std::string& TcpProxyConfig::pickCluster(uint64_t random) const {
 
 std::unique_ptr<network::Session> TcpProxyFactory::createSession(
     network::WorkerContext& worker, network::SocketFd fd, const network::Address&,
-    std::shared_ptr<const config::Snapshot> snapshot, uint32_t buffer_limit) const {
+    const network::Address& local, std::shared_ptr<const config::Snapshot> snapshot,
+    uint32_t buffer_limit) const {
   auto session =
       std::make_unique<TcpProxySession>(worker, config_, std::move(snapshot), buffer_limit);
-  session->start(std::move(fd));
+  session->start(std::move(fd), local);
   return session;
 }
 

@@ -45,6 +45,7 @@ class TcpProxyFactory : public network::NetworkFilterFactory {
   std::unique_ptr<network::Session> createSession(network::WorkerContext& worker,
                                                   network::SocketFd fd,
                                                   const network::Address& peer,
+                                                  const network::Address& local,
                                                   std::shared_ptr<const config::Snapshot> snapshot,
                                                   uint32_t buffer_limit) const override;
   const TcpProxyConfig& config() const { return config_; }

@@ -1,7 +1,5 @@
 #include "source/tcp_proxy/tcp_proxy_session.h"
 
-#include <sys/socket.h>
-
 #include "source/upstream/worker_clusters.h"
 
 namespace remora::tcp_proxy {
@@ -30,14 +28,8 @@ TcpProxySession::~TcpProxySession() {
   finish();
 }
 
-void TcpProxySession::start(network::SocketFd fd) {
+void TcpProxySession::start(network::SocketFd fd, const network::Address& local) {
   config_.stats->downstream_cx_total.inc();
-  sockaddr_storage local_storage{};
-  socklen_t local_len = sizeof(local_storage);
-  network::Address local;
-  if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&local_storage), &local_len) == 0) {
-    local = network::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&local_storage), local_len);
-  }
   downstream_ =
       std::make_unique<network::Connection>(worker_.dispatcher(), std::move(fd), downstream_side_);
   downstream_->setBufferLimit(downstream_buffer_limit_);

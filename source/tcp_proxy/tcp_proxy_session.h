@@ -18,7 +18,8 @@ class TcpProxySession : public network::Session {
   TcpProxySession(network::WorkerContext& worker, const TcpProxyConfig& config,
                   config::SnapshotConstSharedPtr snapshot, uint32_t downstream_buffer_limit);
   ~TcpProxySession() override;
-  void start(network::SocketFd fd);
+  // `local`: where the client was going, the destination of ORIGINAL_DST clusters.
+  void start(network::SocketFd fd, const network::Address& local);
 
  private:
   // Separate callback objects: the same events mean different things on each side.

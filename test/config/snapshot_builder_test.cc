@@ -144,6 +144,35 @@ TEST_CASE("duplicate cluster names are rejected with both places named", "[confi
         "static_resources.clusters[0])");
 }
 
+TEST_CASE("the original_dst listener filter and use_original_dst mark the listener", "[config]") {
+  const std::string head =
+      "    address: {socket_address: {address: 127.0.0.1, port_value: 10000}}\n";
+  Built plain = build(kGood);
+  REQUIRE(plain.status.ok());
+  CHECK_FALSE(plain.snapshot->listeners[0]->use_original_dst);
+  Built by_name = build(goodWith(
+      head, head + "    listener_filters: [{name: envoy.filters.listener.original_dst}]\n"));
+  REQUIRE(by_name.status.ok());
+  CHECK(by_name.snapshot->listeners[0]->use_original_dst);
+  CHECK(by_name.report.warnings.empty());
+  Built by_field = build(goodWith(head, head + "    use_original_dst: true\n"));
+  REQUIRE(by_field.status.ok());
+  CHECK(by_field.snapshot->listeners[0]->use_original_dst);
+}
+
+TEST_CASE("other listener filters are reported and ignored", "[config]") {
+  const std::string head =
+      "    address: {socket_address: {address: 127.0.0.1, port_value: 10000}}\n";
+  Built b = build(goodWith(
+      head, head + "    listener_filters: [{name: envoy.filters.listener.tls_inspector}]\n"));
+  REQUIRE(b.status.ok());
+  CHECK_FALSE(b.snapshot->listeners[0]->use_original_dst);
+  REQUIRE(b.report.warnings.size() == 1);
+  CHECK(b.report.warnings[0] ==
+        "static_resources.listeners[0].listener_filters[0]: listener filter "
+        "'envoy.filters.listener.tls_inspector' is not supported, ignored");
+}
+
 TEST_CASE("custom cluster types are rejected", "[config]") {
   Built b =
       build(goodWith("    type: STATIC\n", "    cluster_type: {name: envoy.clusters.aggregate}\n"));

@@ -1,14 +1,25 @@
 // ORIGINAL_DST clusters through the real binary configured over xDS: with use_http_header each
 // request goes to the address its x-envoy-original-dst-host names, a value that is no IP:port
 // gets a 503, upstream_port_override replaces the port, and /clusters lists the hosts in use
-// until they have been idle for cleanup_interval.
+// until they have been idle for cleanup_interval. Behind the original_dst listener filter, a
+// connection redirected by iptables (in a network namespace the test makes) reaches the address
+// it was sent to.
+#include <arpa/inet.h>
+#include <sched.h>
+#include <sys/socket.h>
+
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <string>
+#include <thread>
 
+#include "source/network/original_dst.h"
+#include "test/support/bootstrap.h"
 #include "test/support/http_backend.h"
 #include "test/support/http_integration.h"
 #include "test/support/http_test_client.h"
+#include "test/support/remora_process.h"
 #include "test/support/sockets.h"
 #include "test/support/xds_bootstrap.h"
 #include "test/support/xds_integration.h"
@@ -83,6 +94,100 @@ TEST_CASE("xDS: upstream_port_override sends an ORIGINAL_DST request to another 
   ClientResponse r = getTo(p.port, "127.0.0.1:1");
   CHECK(r.status == 200);
   CHECK(r.body == "a");
+}
+
+// What the redirected client saw, gathered on the namespaced thread (Catch's assertions belong to
+// the test's own thread).
+struct RedirectOutcome {
+  std::string skipped;  // Why the scenario could not run.
+  std::string error;
+  std::string response;
+  int backend_requests = -1;
+  std::string remora_log;
+};
+
+// In a network namespace of its own (the caller's thread moves into it): a backend on
+// 127.0.0.5, remora whose listener has the original_dst listener filter in front of an
+// ORIGINAL_DST cluster, and an iptables rule redirecting the client's (127.0.0.7) connections to
+// 127.0.0.5 into remora. remora's own connection (from 127.0.0.1) is not redirected.
+RedirectOutcome redirectedRequest() {
+  RedirectOutcome out;
+  if (::unshare(CLONE_NEWNET) != 0) {
+    out.skipped = "cannot make a network namespace (needs root)";
+    return out;
+  }
+  if (std::system("ip link set lo up") != 0) {
+    out.skipped = "cannot bring up lo in the new namespace (iproute2 missing?)";
+    return out;
+  }
+  HttpBackend backend(HttpBackend::Options{"behind-redirect", {}, {}, false, "127.0.0.5", 0});
+  HttpListenerSpec listener;
+  listener.hcm_yaml = hcmYaml(singleRouteConfig("passthrough"));
+  listener.extra = "    listener_filters: [{name: envoy.filters.listener.original_dst}]\n";
+  const std::string config =
+      httpBootstrap({listener}, {}) +
+      "  - name: passthrough\n    type: ORIGINAL_DST\n    lb_policy: CLUSTER_PROVIDED\n"
+      "    connect_timeout: 1s\n";
+  RemoraProcess remora(REMORA_BINARY, config, {"--concurrency", "1"});
+  if (!remora.waitReady()) {
+    out.error = "remora did not start: " + remora.error();
+    return out;
+  }
+  const uint16_t port = remora.listenerPort("ingress");
+  const std::string rule = "iptables -t nat -A OUTPUT -p tcp -s 127.0.0.7 -d 127.0.0.5 --dport " +
+                           std::to_string(backend.port()) + " -j REDIRECT --to-ports " +
+                           std::to_string(port);
+  if (std::system(rule.c_str()) != 0) {
+    out.skipped = "iptables cannot redirect here";
+    return out;
+  }
+  Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  ::inet_pton(AF_INET, "127.0.0.7", &from.sin_addr);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(backend.port());
+  ::inet_pton(AF_INET, "127.0.0.5", &to.sin_addr);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&from), sizeof(from)) != 0 ||
+      ::connect(fd.get(), reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0) {
+    out.error = "client connect failed";
+    return out;
+  }
+  writeAll(fd.get(), "GET / HTTP/1.1\r\nhost: anything\r\nconnection: close\r\n\r\n", 5s);
+  out.response = readUntilEof(fd.get(), 5s).data;
+  out.backend_requests = backend.requestsReceived();
+  out.remora_log = remora.describe();
+  return out;
+}
+
+TEST_CASE("the original_dst listener filter sends a redirected connection where it was going",
+          "[http]") {
+  RedirectOutcome out;
+  // A thread of its own: the namespace stays with it, away from the rest of this process.
+  std::thread([&] { out = redirectedRequest(); }).join();
+  if (!out.skipped.empty()) {
+    WARN("skipped: " << out.skipped);
+    return;
+  }
+  INFO(out.remora_log);
+  REQUIRE(out.error.empty());
+  CHECK_THAT(out.response, Catch::StartsWith("HTTP/1.1 200"));
+  CHECK_THAT(out.response, Catch::EndsWith("behind-redirect"));
+  CHECK(out.backend_requests == 1);
+}
+
+TEST_CASE("without a redirection the original destination is the local address", "[http]") {
+  Fd listener = listenTcp();
+  const uint16_t port = localPort(listener.get());
+  Fd client = connectTcp(port, 5s);
+  REQUIRE(client.valid());
+  Fd accepted(::accept(listener.get(), nullptr, nullptr));
+  REQUIRE(accepted.valid());
+  CHECK(network::localAddressOf(accepted.get(), true).asString() ==
+        "127.0.0.1:" + std::to_string(port));
+  CHECK(network::localAddressOf(accepted.get(), false).asString() ==
+        "127.0.0.1:" + std::to_string(port));
 }
 
 }  // namespace

@@ -80,6 +80,7 @@ std::string httpBootstrap(const std::vector<HttpListenerSpec>& listeners,
   std::string y = kHeader;
   for (const auto& l : listeners) {
     y += listenerHead(l.listener, l.per_connection_buffer_limit_bytes);
+    y += l.extra;
     y += "    filter_chains:\n"
          "    - filters:\n"
          "      - name: envoy.filters.network.http_connection_manager\n"

@@ -52,6 +52,7 @@ struct HttpListenerSpec {
   // The HttpConnectionManager's fields (no "@type"), as YAML starting at column 0.
   std::string hcm_yaml;
   std::optional<uint32_t> per_connection_buffer_limit_bytes;
+  std::string extra;  // More listener fields: YAML lines indented by 4 (e.g. listener_filters).
 };
 // http_connection_manager listeners on 127.0.0.1:0 in front of `clusters`.
 std::string httpBootstrap(const std::vector<HttpListenerSpec>& listeners,
