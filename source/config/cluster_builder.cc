@@ -253,12 +253,6 @@ absl::Status buildCommonLbConfig(const Cluster& proto, const std::string& path,
                "zone-aware routing is not supported; load is balanced without regard to zones"));
   }
   cluster.locality_weighted = common.has_locality_weighted_lb_config();
-  if (cluster.locality_weighted && (cluster.lb_policy == upstream::LbPolicy::kRingHash ||
-                                    cluster.lb_policy == upstream::LbPolicy::kMaglev)) {
-    report.warnings.push_back(
-        atPath(fieldPath(common_path, "locality_weighted_lb_config"),
-               "not applied to RING_HASH or MAGLEV: their tables weigh hosts only"));
-  }
   return absl::OkStatus();
 }
 

@@ -87,8 +87,11 @@ http::FilterStatus RouterFilter::decodeHeaders(http::HeaderMap& headers, bool en
     return http::FilterStatus::kStop;
   }
 
-  // As in Envoy, the hash sees the request before the route's mutations and rewrites.
-  if (const HashPolicy* hash_policy = route_->hashPolicy()) {
+  // As in Envoy, the hash sees the request before the route's mutations and rewrites, and only a
+  // hashing balancer asks for it (so only then is a hash cookie generated).
+  const HashPolicy* hash_policy = route_->hashPolicy();
+  if (hash_policy != nullptr && (cluster_->lb_policy == upstream::LbPolicy::kRingHash ||
+                                 cluster_->lb_policy == upstream::LbPolicy::kMaglev)) {
     hash_key_ = hash_policy->generateHash(headers, info, set_cookies_);
   }
   // Mutations first, so that %REQ(:path)% sees the path as the client sent it.

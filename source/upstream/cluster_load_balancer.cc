@@ -14,7 +14,7 @@ ClusterLoadBalancer::ClusterLoadBalancer(const Cluster& cluster, uint64_t seed,
       least_request_(cluster.least_request),
       worker_index_(worker_index),
       stats_(cluster.stats),
-      // Consistent hashing weighs hosts only; locality weights do not apply to its tables.
+      // Consistent hashing has locality weights in its tables, not in a locality pick.
       locality_weighted_(cluster.locality_weighted && cluster.lb_policy != LbPolicy::kRingHash &&
                          cluster.lb_policy != LbPolicy::kMaglev),
       random_(seed) {}
@@ -66,7 +66,8 @@ const Host* ClusterLoadBalancer::chooseHashed(const LoadBalancerContext* context
   if (table == nullptr) return nullptr;
   const std::optional<uint32_t> position = table->choose(hash, attempt);
   if (!position) return nullptr;
-  return &priority_set_->hostSet()->hosts[level.of(source)[*position]];
+  return &priority_set_->hostSet()
+              ->hosts[level.table_hosts[static_cast<size_t>(source)][*position]];
 }
 
 std::optional<uint32_t> ClusterLoadBalancer::chooseLocality(uint32_t priority, HostSource source) {

@@ -17,7 +17,9 @@ namespace remora::upstream {
 // "ip:port", as Envoy hashes it) and its load_balancing_weight (>= 1).
 struct HashTarget {
   std::string key;
-  uint32_t weight = 1;
+  // Relative: a host weight, or (locality-weighted) a share of its locality's share. Only
+  // ratios matter; whole numbers give the same tables as Envoy's integer weights.
+  double weight = 1;
 };
 
 // Immutable once built; built once on the main thread and shared read-only by every worker, so

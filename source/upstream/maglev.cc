@@ -26,10 +26,10 @@ MaglevTable::MaglevTable(const std::vector<HashTarget>& targets, uint64_t table_
   // Sizes below 2 are not prime (config rejects them); build nothing rather than divide by 0.
   if (targets.empty() || table_size < 2) return;
 
-  // Weights are >= 1 by contract; clamping keeps a stray 0 from dividing by zero below.
-  auto weightOf = [](const HashTarget& target) { return std::max<uint32_t>(target.weight, 1); };
-  uint64_t total_weight = 0;
-  uint32_t max_weight = 0;
+  // Weights are positive by contract; a stray 0 counts as 1 rather than divide by zero below.
+  auto weightOf = [](const HashTarget& target) { return target.weight > 0 ? target.weight : 1.0; };
+  double total_weight = 0;
+  double max_weight = 0;
   for (const HashTarget& target : targets) {
     total_weight += weightOf(target);
     max_weight = std::max(max_weight, weightOf(target));
@@ -50,12 +50,11 @@ MaglevTable::MaglevTable(const std::vector<HashTarget>& targets, uint64_t table_
   claimants.reserve(targets.size());
   for (uint32_t index : order) {
     const HashTarget& target = targets[index];
-    claimants.push_back(
-        {index, xxHash64(target.key, 0) % table_size,
-         xxHash64(target.key, 1) % (table_size - 1) + 1,
-         static_cast<double>(weightOf(target)) / static_cast<double>(total_weight)});
+    claimants.push_back({index, xxHash64(target.key, 0) % table_size,
+                         xxHash64(target.key, 1) % (table_size - 1) + 1,
+                         weightOf(target) / total_weight});
   }
-  const double max_share = static_cast<double>(max_weight) / static_cast<double>(total_weight);
+  const double max_share = max_weight / total_weight;
 
   // Round after round, each host whose turn it is claims the next free slot in its own order. The
   // heaviest hosts claim every round; a host of a third of their weight claims every third round,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_map.h"
 #include "source/upstream/cluster.h"
 #include "source/upstream/maglev.h"
 #include "source/upstream/ring_hash.h"
@@ -34,18 +35,44 @@ std::pair<int, uint32_t> distributeLoad(std::vector<PriorityLevel>& levels,
   return {first, total_load};
 }
 
-ConsistentHashTableConstSharedPtr buildTable(const Cluster& cluster, const HostSet& set,
-                                             const HostIndexes& indexes) {
+// With locality_weighted_lb_config, a host's weight in the table is its share of its locality's
+// hosts times its locality's share of the level's locality weights, as Envoy builds its tables
+// (a locality of weight 0 gets nothing).
+void buildTable(const Cluster& cluster, const HostSet& set, PriorityLevel& level,
+                HostSource source) {
+  const HostIndexes& indexes = level.of(source);
+  HostIndexes& in_table = level.table_hosts[static_cast<size_t>(source)];
   std::vector<HashTarget> targets;
   targets.reserve(indexes.size());
-  for (uint32_t index : indexes) {
-    const Host& host = set.hosts[index];
-    targets.push_back({host.address.asString(), host.weight});
+  if (!cluster.locality_weighted) {
+    for (uint32_t index : indexes) {
+      const Host& host = set.hosts[index];
+      targets.push_back({host.address.asString(), static_cast<double>(host.weight)});
+    }
+    in_table = indexes;
+  } else {
+    double locality_total = 0;
+    for (const auto& locality : level.localities) locality_total += locality.weight;
+    absl::flat_hash_map<uint32_t, double> host_weight_in_locality;
+    for (uint32_t index : indexes) {
+      host_weight_in_locality[set.hosts[index].locality] += set.hosts[index].weight;
+    }
+    for (uint32_t index : indexes) {
+      const Host& host = set.hosts[index];
+      const uint32_t locality_weight = set.localities[host.locality].weight;
+      if (locality_weight == 0 || locality_total == 0) continue;
+      targets.push_back({host.address.asString(),
+                         static_cast<double>(host.weight) / host_weight_in_locality[host.locality] *
+                             (static_cast<double>(locality_weight) / locality_total)});
+      in_table.push_back(index);
+    }
   }
+  auto& table = level.tables[static_cast<size_t>(source)];
   if (cluster.lb_policy == LbPolicy::kMaglev) {
-    return buildMaglev(targets, cluster.maglev_table_size);
+    table = buildMaglev(targets, cluster.maglev_table_size);
+  } else {
+    table = buildRingHash(targets, cluster.ring_hash);
   }
-  return buildRingHash(targets, cluster.ring_hash);
 }
 
 }  // namespace
@@ -94,14 +121,11 @@ PrioritySet::PrioritySet(const Cluster& cluster) : host_set_(cluster.host_set) {
   if (cluster.lb_policy != LbPolicy::kRingHash && cluster.lb_policy != LbPolicy::kMaglev) return;
   for (PriorityLevel& level : levels_) {
     if (level.panic) {
-      level.tables[static_cast<size_t>(HostSource::kAll)] =
-          buildTable(cluster, set, level.of(HostSource::kAll));
+      buildTable(cluster, set, level, HostSource::kAll);
       continue;
     }
     for (HostSource source : {HostSource::kHealthy, HostSource::kDegraded}) {
-      if (!level.of(source).empty()) {
-        level.tables[static_cast<size_t>(source)] = buildTable(cluster, set, level.of(source));
-      }
+      if (!level.of(source).empty()) buildTable(cluster, set, level, source);
     }
   }
 }

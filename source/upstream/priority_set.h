@@ -35,8 +35,10 @@ struct PriorityLevel {
   uint32_t degraded_load = 0;
   // Too few healthy and degraded hosts (below healthy_panic_threshold): balance over all hosts.
   bool panic = false;
-  // RING_HASH and MAGLEV only: the table over each source's hosts that a pick may use.
+  // RING_HASH and MAGLEV only: the table over each source's hosts that a pick may use, and the
+  // hosts a table position stands for (a locality of weight 0 has none in the table).
   std::array<ConsistentHashTableConstSharedPtr, 3> tables;
+  std::array<HostIndexes, 3> table_hosts;
 
   const HostIndexes& of(HostSource source) const { return hosts[static_cast<size_t>(source)]; }
 };

@@ -11,10 +11,10 @@ namespace remora::upstream {
 RingHashTable::RingHashTable(const std::vector<HashTarget>& targets, const RingHashConfig& config) {
   if (targets.empty()) return;
 
-  // Weights are >= 1 by contract; clamping keeps a stray 0 from dividing by zero below.
-  auto weightOf = [](const HashTarget& target) { return std::max<uint32_t>(target.weight, 1); };
-  uint64_t total_weight = 0;
-  uint32_t min_weight = std::numeric_limits<uint32_t>::max();
+  // Weights are positive by contract; a stray 0 counts as 1 rather than divide by zero below.
+  auto weightOf = [](const HashTarget& target) { return target.weight > 0 ? target.weight : 1.0; };
+  double total_weight = 0;
+  double min_weight = std::numeric_limits<double>::max();
   for (const HashTarget& target : targets) {
     total_weight += weightOf(target);
     min_weight = std::min(min_weight, weightOf(target));
@@ -25,7 +25,7 @@ RingHashTable::RingHashTable(const std::vector<HashTarget>& targets, const RingH
   //
   // Scale the ring so the lightest host gets a whole number of points and the ring has at least
   // min_ring_size of them; equal weights thus get equal counts. Past max_ring_size, shrink to fit.
-  const double min_share = static_cast<double>(min_weight) / static_cast<double>(total_weight);
+  const double min_share = min_weight / total_weight;
   const double scale =
       std::min(std::ceil(min_share * static_cast<double>(config.min_ring_size)) / min_share,
                static_cast<double>(config.max_ring_size));
@@ -48,7 +48,7 @@ RingHashTable::RingHashTable(const std::vector<HashTarget>& targets, const RingH
     point_key.push_back('_');
     const size_t prefix_length = point_key.size();
 
-    due += scale * (static_cast<double>(weightOf(target)) / static_cast<double>(total_weight));
+    due += scale * (weightOf(target) / total_weight);
     uint64_t replica = 0;
     while (placed < due && ring_.size() < ring_size) {
       point_key.resize(prefix_length);

@@ -168,6 +168,14 @@ TEST_CASE("common_lb_config sets the panic threshold and locality weighting", "[
   CHECK_FALSE((*defaults.cluster)->locality_weighted);
 }
 
+TEST_CASE("locality weighting with a consistent-hash policy is accepted without a warning",
+          "[config]") {
+  Built b = build("lb_policy: MAGLEV\ncommon_lb_config: {locality_weighted_lb_config: {}}\n");
+  REQUIRE(b.cluster.ok());
+  CHECK((*b.cluster)->locality_weighted);
+  CHECK(b.report.warnings.empty());
+}
+
 TEST_CASE("a panic threshold above 100 percent is rejected at its path", "[config]") {
   Built b = build("common_lb_config: {healthy_panic_threshold: {value: 150}}\n");
   REQUIRE_FALSE(b.cluster.ok());

@@ -34,11 +34,18 @@ std::string cookieRoute(const std::string& cookie_yaml) {
       cookie_yaml + "\n");
 }
 
+// The cookie is only generated for a cluster whose balancer hashes, as in Envoy.
+ClusterSpec hashingCluster(uint16_t port) {
+  ClusterSpec c = staticCluster("backend", {port});
+  c.lb_policy = "RING_HASH";
+  return c;
+}
+
 TEST_CASE("a cookie hash_policy with ttl sets the generated cookie on the upstream response",
           "[http]") {
   HttpBackend backend("backend");
   auto remora = startRemora(ingressBootstrap(cookieRoute("{ name: sticky, ttl: 3600s, path: / }"),
-                                             {staticCluster("backend", {backend.port()})}));
+                                             {hashingCluster(backend.port())}));
   const uint16_t port = ingressPort(*remora);
   HttpTestClient client(port);
   REQUIRE(client.connected());
@@ -60,8 +67,8 @@ TEST_CASE("a cookie hash_policy with ttl sets the generated cookie on the upstre
 
 TEST_CASE("a cookie hash_policy with a ttl of 0 sets a session cookie without Max-Age", "[http]") {
   HttpBackend backend("backend");
-  auto remora = startRemora(ingressBootstrap(cookieRoute("{ name: sticky, ttl: 0s }"),
-                                             {staticCluster("backend", {backend.port()})}));
+  auto remora = startRemora(
+      ingressBootstrap(cookieRoute("{ name: sticky, ttl: 0s }"), {hashingCluster(backend.port())}));
   const uint16_t port = ingressPort(*remora);
   HttpTestClient client(port);
   REQUIRE(client.connected());
@@ -74,7 +81,7 @@ TEST_CASE("a cookie hash_policy with a ttl of 0 sets a session cookie without Ma
 TEST_CASE("a request that carries the hash cookie gets no generated set-cookie", "[http]") {
   HttpBackend backend("backend");
   auto remora = startRemora(ingressBootstrap(cookieRoute("{ name: sticky, ttl: 3600s, path: / }"),
-                                             {staticCluster("backend", {backend.port()})}));
+                                             {hashingCluster(backend.port())}));
   ClientRequest request = get("/");
   request.headers = {{"cookie", "sticky=\"0123456789abcdef\""}};
   ClientResponse r = fetch(ingressPort(*remora), request);
@@ -83,6 +90,15 @@ TEST_CASE("a request that carries the hash cookie gets no generated set-cookie",
   auto seen = backend.requests();
   REQUIRE(seen.size() == 1);
   CHECK(seen[0].header("cookie") == "sticky=\"0123456789abcdef\"");
+}
+
+TEST_CASE("a cookie hash_policy generates no cookie when the cluster does not hash", "[http]") {
+  HttpBackend backend("backend");
+  auto remora = startRemora(ingressBootstrap(cookieRoute("{ name: sticky, ttl: 3600s, path: / }"),
+                                             {staticCluster("backend", {backend.port()})}));
+  ClientResponse r = fetch(ingressPort(*remora), get("/"));
+  CHECK(r.status == 200);
+  CHECK(countHeader(r.headers, "set-cookie") == 0);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // lower priorities and degraded hosts in the set's proportions, panic over all hosts, locality
 // weights, retry host predicates, and consistent hashing shared across workers.
 #include <catch2/catch.hpp>
+#include <string>
 
 #include <set>
 
@@ -144,6 +145,35 @@ TEST_CASE("a locality without a weight takes no load when locality-weighted", "[
   refreshHosts(*c);
   ClusterLoadBalancer lb(*c, 9, 0);
   CHECK(countPicks(lb, 10) == std::map<uint16_t, int>{{8000, 10}});
+}
+
+TEST_CASE("consistent-hash tables give each locality its weight's share of keys", "[upstream]") {
+  // Locality 0 (weight 1): one host of weight 1 and one of weight 3; locality 1 (weight 3): one
+  // host; locality 2 (weight 0): one host that must get nothing.
+  std::vector<HostSpec> hosts{{0, EdsHealthStatus::kHealthy, 1, 0},
+                              {0, EdsHealthStatus::kHealthy, 3, 0},
+                              {0, EdsHealthStatus::kHealthy, 1, 1},
+                              {0, EdsHealthStatus::kHealthy, 1, 2}};
+  for (LbPolicy policy : {LbPolicy::kRingHash, LbPolicy::kMaglev}) {
+    auto c = clusterOf(hosts, policy, {1, 3, 0});
+    c->locality_weighted = true;
+    c->ring_hash.min_ring_size = 65536;  // Enough points that shares show within 10%.
+    refreshHosts(*c);
+    ClusterLoadBalancer lb(*c, 3, 0);
+    std::map<uint16_t, int> counts;
+    KeyContext context;
+    for (uint64_t key = 0; key < 10000; ++key) {
+      context.key = xxHash64("key-" + std::to_string(key));
+      ++counts[portOf(lb.chooseHost(&context))];
+    }
+    INFO("policy " << static_cast<int>(policy) << ": " << counts[8000] << " " << counts[8001] << " "
+                   << counts[8002] << " " << counts[8003]);
+    // 1/4 of keys to locality 0, split 1:3 inside it; 3/4 to locality 1.
+    CHECK(counts[8000] == Approx(625).epsilon(0.15));
+    CHECK(counts[8001] == Approx(1875).epsilon(0.1));
+    CHECK(counts[8002] == Approx(7500).epsilon(0.05));
+    CHECK(counts[8003] == 0);
+  }
 }
 
 TEST_CASE("a retry host predicate makes the balancer pick another host", "[upstream]") {
