@@ -75,6 +75,16 @@ absl::StatusOr<std::shared_ptr<upstream::HostSet>> buildHosts(
     }
     set->weighted_priority_health = cla.policy().weighted_priority_health();
   }
+  // Sized once: growing the vector host by host moved every Host again at each doubling, a
+  // visible share of applying thousands of EDS clusters.
+  size_t endpoints = 0;
+  for (const auto& locality : cla.endpoints()) endpoints += locality.lb_endpoints_size();
+  set->localities.reserve(cla.endpoints_size());
+  if (dns_targets != nullptr) {
+    dns_targets->reserve(dns_targets->size() + endpoints);
+  } else {
+    set->hosts.reserve(endpoints);
+  }
   for (int i = 0; i < cla.endpoints_size(); ++i) {
     const auto& locality = cla.endpoints(i);
     const std::string lpath = indexPath(fieldPath(path, "endpoints"), i);

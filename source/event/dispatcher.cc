@@ -7,19 +7,35 @@
 namespace remora::event {
 
 Timer::Timer(Dispatcher& dispatcher, std::function<void()> cb)
-    : ev_(evtimer_new(dispatcher.base(), &Timer::onFire, this)), cb_(std::move(cb)) {}
+    : base_(dispatcher.base()), cb_(std::move(cb)) {}
 
-Timer::~Timer() { event_free(ev_); }
-
-void Timer::enable(std::chrono::milliseconds after) {
-  timeval tv{static_cast<time_t>(after.count() / 1000),
-             static_cast<suseconds_t>((after.count() % 1000) * 1000)};
-  evtimer_add(ev_, &tv);
+Timer::~Timer() {
+  if (assigned_) event_del(&ev_);
 }
 
-void Timer::disable() { evtimer_del(ev_); }
+void Timer::enable(std::chrono::milliseconds after) {
+  if (!assigned_) {
+    evtimer_assign(&ev_, base_, &Timer::onFire, this);
+    assigned_ = true;
+  }
+  timeval tv{static_cast<time_t>(after.count() / 1000),
+             static_cast<suseconds_t>((after.count() % 1000) * 1000)};
+  evtimer_add(&ev_, &tv);
+}
 
-bool Timer::enabled() const { return evtimer_pending(ev_, nullptr) != 0; }
+void Timer::activate() {
+  if (!assigned_) {
+    evtimer_assign(&ev_, base_, &Timer::onFire, this);
+    assigned_ = true;
+  }
+  event_active(&ev_, EV_TIMEOUT, 1);
+}
+
+void Timer::disable() {
+  if (assigned_) evtimer_del(&ev_);
+}
+
+bool Timer::enabled() const { return assigned_ && evtimer_pending(&ev_, nullptr) != 0; }
 
 void Timer::onFire(evutil_socket_t, short, void* arg) {
   // Copy: the callback may destroy this timer.

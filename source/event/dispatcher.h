@@ -3,6 +3,7 @@
 #pragma once
 
 #include <event2/event.h>
+#include <event2/event_struct.h>
 
 #include <atomic>
 #include <chrono>
@@ -26,12 +27,21 @@ class Timer {
   Timer& operator=(const Timer&) = delete;
 
   void enable(std::chrono::milliseconds after);
+  // Runs the callback from the loop as soon as the current callback chain has returned, before
+  // the loop polls again: a zero-delay timer without a trip through the timer heap. disable()
+  // and enable() cancel it, and enabled() is true until it runs. A callback that activates
+  // itself again must not do so unconditionally, or the loop never gets back to polling.
+  void activate();
   void disable();
   bool enabled() const;
 
  private:
   static void onFire(evutil_socket_t, short, void* arg);
-  ::event* ev_;  // ::event: plain `event` here names this namespace.
+  // Held inline and assigned on first use: requests create several timers each and most never
+  // fire, so neither an allocation nor libevent's setup is paid for those that are never armed.
+  event_base* base_;
+  ::event ev_;  // ::event: plain `event` here names this namespace.
+  bool assigned_ = false;
   std::function<void()> cb_;
 };
 using TimerPtr = std::unique_ptr<Timer>;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "api/http/filter.h"
@@ -78,8 +79,9 @@ class ActiveStream : public StreamCallbacks, public event::DeferredDeletable {
   bool head_request_ = false;
   bool tunnel_ = false;
   bool destroyed_ = false;
-  event::TimerPtr stream_idle_timer_;
-  event::TimerPtr request_timer_;
+  // Held inline: every request has them, so a heap allocation each would be paid per request.
+  std::optional<event::Timer> stream_idle_timer_;
+  std::optional<event::Timer> request_timer_;
   std::chrono::steady_clock::time_point last_activity_;
   std::chrono::milliseconds idle_timeout_;
 };

@@ -2,36 +2,65 @@
 
 #include <algorithm>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "source/http/ascii_scan.h"
 
 namespace remora::http {
 
+namespace {
+
+// Lowered while copied, without a second pass or a temporary.
+std::string lowercaseCopy(absl::string_view key) {
+  std::string out(key.size(), '\0');
+  ascii::lowercase(key.data(), key.size(), out.data());
+  return out;
+}
+
+}  // namespace
+
 void HeaderMap::add(absl::string_view key, absl::string_view value) {
-  HeaderEntry entry{absl::AsciiStrToLower(key), std::string(value)};
-  if (!entry.key.empty() && entry.key[0] == ':') {
+  if (!key.empty() && key[0] == ':') {
     auto pos = std::find_if(entries_.begin(), entries_.end(),
                             [](const HeaderEntry& e) { return e.key.empty() || e.key[0] != ':'; });
-    entries_.insert(pos, std::move(entry));
+    entries_.insert(pos, HeaderEntry{lowercaseCopy(key), std::string(value)});
     return;
   }
-  entries_.push_back(std::move(entry));
+  // Copied before the vector may grow: `key` or `value` may point into one of its entries.
+  entries_.push_back(HeaderEntry{lowercaseCopy(key), std::string(value)});
+}
+
+void HeaderMap::addFront(absl::string_view key, absl::string_view value) {
+  entries_.insert(entries_.begin(), HeaderEntry{std::string(key), std::string(value)});
+}
+
+bool HeaderMap::renameToFront(absl::string_view from, absl::string_view to) {
+  auto it = std::find_if(entries_.begin(), entries_.end(),
+                         [&](const HeaderEntry& e) { return e.key == from; });
+  if (it == entries_.end()) return false;
+  it->key.assign(to.data(), to.size());
+  std::rotate(entries_.begin(), it, it + 1);
+  return true;
 }
 
 void HeaderMap::set(absl::string_view key, absl::string_view value) {
-  std::string lower = absl::AsciiStrToLower(key);
+  std::string lowered;
+  if (ascii::hasUppercase(key)) {
+    lowered = lowercaseCopy(key);
+    key = lowered;
+  }
   auto first = std::find_if(entries_.begin(), entries_.end(),
-                            [&](const HeaderEntry& e) { return e.key == lower; });
+                            [&](const HeaderEntry& e) { return e.key == key; });
   if (first == entries_.end()) {
-    add(lower, value);
+    add(key, value);
     return;
   }
   first->value.assign(value.data(), value.size());
+  // Compared against the kept entry's own key: `key` may point into an entry that moves.
+  const std::string& kept = first->key;
   entries_.erase(std::remove_if(first + 1, entries_.end(),
-                                [&](const HeaderEntry& e) { return e.key == lower; }),
+                                [&](const HeaderEntry& e) { return e.key == kept; }),
                  entries_.end());
 }
 
@@ -79,8 +108,12 @@ size_t HeaderMap::byteSize() const {
 
 int HeaderMap::status() const {
   const std::string* s = get(":status");
+  if (s == nullptr || s->size() != 3) return 0;
   int code = 0;
-  if (s == nullptr || s->size() != 3 || !absl::SimpleAtoi(*s, &code)) return 0;
+  for (char c : *s) {
+    if (c < '0' || c > '9') return 0;
+    code = code * 10 + (c - '0');
+  }
   return code;
 }
 

@@ -23,6 +23,11 @@ class HeaderMap {
 
   // Appends; `key` is lowercased. Pseudo-headers (":x") go before regular ones, as on the wire.
   void add(absl::string_view key, absl::string_view value);
+  // Inserts before every other entry (pseudo-headers included); `key` must be lowercase.
+  void addFront(absl::string_view key, absl::string_view value);
+  // Renames the first entry named `from` to `to` and moves it before every other entry, keeping
+  // its value without a copy; false when there is none.
+  bool renameToFront(absl::string_view from, absl::string_view to);
   // Replaces every entry named `key` with one entry (at the first one's place), or appends.
   void set(absl::string_view key, absl::string_view value);
   // Removes every entry named `key`; returns how many.

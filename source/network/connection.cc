@@ -6,7 +6,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
+#include <memory>
 
 namespace remora::network {
 
@@ -14,6 +17,11 @@ namespace {
 // Large reads keep syscalls per byte low on bulk transfers; libevent's own evbuffer_read caps at
 // 4 KiB, which is why reads go through reserve/commit here.
 constexpr size_t kReadSize = 64 * 1024;
+
+static_assert(sizeof(evbuffer_iovec) == sizeof(iovec) &&
+                  offsetof(evbuffer_iovec, iov_base) == offsetof(iovec, iov_base) &&
+                  offsetof(evbuffer_iovec, iov_len) == offsetof(iovec, iov_len),
+              "flush() hands evbuffer_iovec arrays to sendmsg as iovec");
 
 void setNoDelay(int fd) {
   int one = 1;
@@ -37,6 +45,7 @@ void Connection::attach(SocketFd fd) {
   setNoDelay(fd_.get());
   read_ev_ = event_new(dispatcher_.base(), fd_.get(), EV_READ | EV_PERSIST, &onReadable, this);
   write_ev_ = event_new(dispatcher_.base(), fd_.get(), EV_WRITE | EV_PERSIST, &onWritable, this);
+  flush_ev_ = event_new(dispatcher_.base(), -1, 0, &onFlush, this);
 }
 
 std::unique_ptr<Connection> Connection::connect(event::Dispatcher& dispatcher, const Address& to,
@@ -79,10 +88,15 @@ Connection::~Connection() {
 }
 
 void Connection::close() {
+  // What was written during this callback would have gone out before writes were deferred:
+  // send what the socket takes now, and drop only the rest, as before.
+  if (flush_scheduled_ && !connecting_ && fd_.get() >= 0) flush();
+  flush_scheduled_ = false;
   if (read_ev_ != nullptr) {
     event_free(read_ev_);
     event_free(write_ev_);
-    read_ev_ = write_ev_ = nullptr;
+    event_free(flush_ev_);
+    read_ev_ = write_ev_ = flush_ev_ = nullptr;
   }
   if (connect_timer_) connect_timer_->disable();
   connecting_ = false;
@@ -107,13 +121,26 @@ void Connection::write(evbuffer* data) {
   }
   const bool was_empty = evbuffer_get_length(output_) == 0;
   evbuffer_add_buffer(output_, data);
-  // Writing right away saves a loop turn; errors are reported from the loop via pending_error_.
-  if (was_empty && !connecting_) flush();
+  // The write happens once the current callback returns, still in this loop turn: a response's
+  // head and body, or several pipelined responses, then leave in one writev instead of one each,
+  // and a socket that takes it all is never polled for writability.
+  if (was_empty && !connecting_ && !flush_scheduled_) {
+    flush_scheduled_ = true;
+    event_active(flush_ev_, EV_WRITE, 0);
+  }
+  // With a flush pending, the limit is checked after it: a read larger than the limit that the
+  // socket takes at once then costs no pause and resume of the peer.
+  if (!flush_scheduled_) {
+    checkHighWatermark();
+    updateWriteInterest();
+  }
+}
+
+void Connection::checkHighWatermark() {
   if (!above_high_watermark_ && evbuffer_get_length(output_) > buffer_limit_) {
     above_high_watermark_ = true;
     callbacks_.onAboveWriteBufferHighWatermark(*this);
   }
-  updateWriteInterest();
 }
 
 void Connection::shutdownWrite() {
@@ -133,9 +160,17 @@ void Connection::discardPendingInput() {
 
 void Connection::flush() {
   while (evbuffer_get_length(output_) > 0) {
-    int n = evbuffer_write_atmost(output_, fd_.get(), -1);
+    // sendmsg rather than libevent's writev: the socket call skips the file-position locking of
+    // the generic write path, and MSG_NOSIGNAL keeps a reset peer from raising SIGPIPE.
+    evbuffer_iovec vec[16];
+    const int nvec = evbuffer_peek(output_, -1, nullptr, vec, 16);
+    msghdr msg{};
+    msg.msg_iov = reinterpret_cast<iovec*>(vec);  // evbuffer_iovec is iovec's layout on Unix.
+    msg.msg_iovlen = static_cast<size_t>(std::min(nvec, 16));
+    const ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
-      bytes_written_ += n;
+      evbuffer_drain(output_, static_cast<size_t>(n));
+      bytes_written_ += static_cast<uint64_t>(n);
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) break;
@@ -168,25 +203,50 @@ void Connection::onWritable(evutil_socket_t, short, void* arg) {
   static_cast<Connection*>(arg)->handleWrite();
 }
 
+void Connection::onFlush(evutil_socket_t, short, void* arg) {
+  auto* conn = static_cast<Connection*>(arg);
+  conn->flush_scheduled_ = false;
+  conn->handleWrite();
+}
+
+// A read into input_'s own free space would make libevent allocate (and free, once parsed) a
+// chain of 64 KiB or more for every small request. Small reads therefore land in this thread's
+// scratch buffer and only their bytes are copied in; a read that fills most of the buffer
+// switches the connection to direct reads, so bulk transfers are never copied twice.
+namespace {
+char* readScratch() {
+  thread_local std::unique_ptr<char[]> scratch;
+  if (!scratch) scratch.reset(new char[kReadSize]);
+  return scratch.get();
+}
+}  // namespace
+
 void Connection::handleRead() {
-  evbuffer_iovec vec[2];
-  int nvec = evbuffer_reserve_space(input_, kReadSize, vec, 2);
-  if (nvec <= 0) return;
-  iovec iov[2];
-  for (int i = 0; i < nvec; ++i) iov[i] = {vec[i].iov_base, vec[i].iov_len};
-  ssize_t n = ::readv(fd_.get(), iov, nvec);
-  if (n > 0) {
-    size_t left = static_cast<size_t>(n);
+  ssize_t n;
+  if (bulk_reads_) {
+    evbuffer_iovec vec[2];
+    int nvec = evbuffer_reserve_space(input_, kReadSize, vec, 2);
+    if (nvec <= 0) return;
+    iovec iov[2];
+    for (int i = 0; i < nvec; ++i) iov[i] = {vec[i].iov_base, vec[i].iov_len};
+    n = ::readv(fd_.get(), iov, nvec);
+    size_t left = n > 0 ? static_cast<size_t>(n) : 0;
     for (int i = 0; i < nvec; ++i) {
       vec[i].iov_len = std::min(left, vec[i].iov_len);
       left -= vec[i].iov_len;
     }
-    evbuffer_commit_space(input_, vec, nvec);
+    evbuffer_commit_space(input_, vec, n > 0 ? nvec : 0);
+  } else {
+    char* scratch = readScratch();
+    n = ::recv(fd_.get(), scratch, kReadSize, 0);
+    if (n > 0) evbuffer_add(input_, scratch, static_cast<size_t>(n));
+  }
+  if (n > 0) {
+    bulk_reads_ = static_cast<size_t>(n) > kReadSize / 2;
     bytes_read_ += n;
     callbacks_.onData(*this);
     return;
   }
-  evbuffer_commit_space(input_, vec, 0);
   if (n == 0) {
     event_del(read_ev_);
     read_enabled_ = false;
@@ -226,6 +286,8 @@ void Connection::handleWrite() {
   flush();
   if (closed()) return;
   if (pending_error_ != 0) return;  // Reported on the next loop turn.
+  checkHighWatermark();
+  if (closed()) return;
   if (above_high_watermark_ && evbuffer_get_length(output_) <= buffer_limit_ / 2) {
     above_high_watermark_ = false;
     callbacks_.onBelowWriteBufferLowWatermark(*this);

@@ -73,18 +73,23 @@ class Connection {
   Connection(event::Dispatcher& dispatcher, ConnectionCallbacks& callbacks);
   static void onReadable(evutil_socket_t, short, void* arg);
   static void onWritable(evutil_socket_t, short, void* arg);
+  static void onFlush(evutil_socket_t, short, void* arg);
   void attach(SocketFd fd);
   void handleRead();
   void handleWrite();
   void flush();
   void raise(ConnectionEvent event);
   void updateWriteInterest();
+  void checkHighWatermark();
 
   event::Dispatcher& dispatcher_;
   ConnectionCallbacks& callbacks_;
   SocketFd fd_;
   ::event* read_ev_ = nullptr;
   ::event* write_ev_ = nullptr;
+  // Activated (never polled) to write once the current callback has returned; kept apart from
+  // write_ev_ because libevent does not poll for an event added while it is active.
+  ::event* flush_ev_ = nullptr;
   evbuffer* input_;
   evbuffer* output_;
   event::TimerPtr connect_timer_;
@@ -95,10 +100,13 @@ class Connection {
   bool connecting_ = false;
   bool read_enabled_ = false;
   bool write_interest_ = false;
+  bool flush_scheduled_ = false;
   bool above_high_watermark_ = false;
   bool shutdown_pending_ = false;
   bool write_shut_ = false;
   bool read_eof_ = false;
+  // The last read filled most of a read buffer: read straight into input_ (see handleRead).
+  bool bulk_reads_ = false;
 };
 using ConnectionPtr = std::unique_ptr<Connection>;
 

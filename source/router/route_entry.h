@@ -35,6 +35,7 @@ class RouteEntryImpl : public Route {
   bool matches(const http::HeaderMap& headers, const RequestPath& path) const {
     return matcher_.matches(headers, path);
   }
+  const RouteMatcher& matcher() const { return matcher_; }
   // Appends the cluster names this route names statically.
   void addReferencedClusters(std::vector<std::string>& out) const;
 

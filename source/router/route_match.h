@@ -104,6 +104,8 @@ class RouteMatcher {
 
   PathKind pathKind() const { return path_kind_; }
   bool caseSensitive() const { return case_sensitive_; }
+  // The prefix or path of kPrefix, kPath and kSeparatedPrefix.
+  const std::string& pathValue() const { return path_value_; }
   // How many leading bytes of the request path a prefix_rewrite replaces: the configured prefix
   // or path, or the whole matched path for safe_regex. nullopt when the path does not match.
   std::optional<size_t> matchedLength(const RequestPath& path) const;

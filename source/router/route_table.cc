@@ -12,6 +12,7 @@
 #include "source/config/field_path.h"
 #include "source/router/header_mutations_config.h"
 #include "source/router/route_entry.h"
+#include "source/router/route_index.h"
 #include "source/router/route_match.h"
 
 namespace remora::router {
@@ -35,7 +36,23 @@ class VirtualHostImpl : public VirtualHost {
   HeaderMutations response_mutations_;
   std::optional<RetryPolicy> retry_policy_;
   std::vector<std::unique_ptr<RouteEntryImpl>> routes_;
+  std::unique_ptr<RouteIndex> index_;  // Only for hosts with many routes.
 };
+
+// What the index may assume of a route's path condition.
+RouteIndex::Key indexKey(const RouteMatcher& m) {
+  using Kind = RouteIndex::Key::Kind;
+  if (!m.caseSensitive()) return {};
+  switch (m.pathKind()) {
+    case RouteMatcher::PathKind::kPrefix:
+    case RouteMatcher::PathKind::kSeparatedPrefix:
+      return {Kind::kPrefix, m.pathValue()};
+    case RouteMatcher::PathKind::kPath:
+      return {Kind::kExact, m.pathValue()};
+    default:
+      return {};
+  }
+}
 
 // Wildcard domains grouped by the length of their fixed part, longest first, so the first hit is
 // the longest (most specific) wildcard.
@@ -206,6 +223,12 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::compile(
       if (!route.ok()) return route.status();
       vhost->routes_.push_back(std::move(*route));
     }
+    if (vhost->routes_.size() >= RouteIndex::kMinRoutes) {
+      std::vector<RouteIndex::Key> keys;
+      keys.reserve(vhost->routes_.size());
+      for (const auto& route : vhost->routes_) keys.push_back(indexKey(route->matcher()));
+      vhost->index_ = std::make_unique<RouteIndex>(keys);
+    }
     impl.virtual_hosts.push_back(std::move(vhost));
   }
   return std::shared_ptr<const RouteTable>(std::move(table));
@@ -215,6 +238,15 @@ const Route* RouteTable::route(const http::HeaderMap& headers) const {
   const VirtualHostImpl* vhost = impl_->findVirtualHost(headers.authority());
   if (vhost == nullptr) return nullptr;
   const RequestPath path = RequestPath::split(headers.path(), impl_->ignore_path_parameters);
+  if (vhost->index_ != nullptr) {
+    const Route* found = nullptr;
+    vhost->index_->forEachCandidate(path.match, [&](uint32_t i) {
+      if (!vhost->routes_[i]->matches(headers, path)) return false;
+      found = vhost->routes_[i].get();
+      return true;
+    });
+    return found;
+  }
   for (const auto& route : vhost->routes_) {
     if (route->matches(headers, path)) return route.get();
   }

@@ -1,5 +1,7 @@
 #include "source/router/router_filter.h"
 
+#include <optional>
+
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -105,9 +107,10 @@ http::FilterStatus RouterFilter::decodeHeaders(http::HeaderMap& headers, bool en
   }
   retry_state_.emplace(route_->retryPolicy(), threadRng()());
   body_expected_ = !end_stream;
-  global_timer_ = callbacks_->worker().dispatcher().createTimer([this] { onGlobalTimeout(); });
-  per_try_timer_ = callbacks_->worker().dispatcher().createTimer([this] { onPerTryTimeout(); });
-  retry_timer_ = callbacks_->worker().dispatcher().createTimer([this] { startAttempt(); });
+  event::Dispatcher& dispatcher = callbacks_->worker().dispatcher();
+  global_timer_.emplace(dispatcher, [this] { onGlobalTimeout(); });
+  per_try_timer_.emplace(dispatcher, [this] { onPerTryTimeout(); });
+  retry_timer_.emplace(dispatcher, [this] { startAttempt(); });
   if (end_stream) onRequestComplete();
   startAttempt();
   return http::FilterStatus::kStop;
@@ -371,11 +374,17 @@ void RouterFilter::onConnected(http::http1::ClientConnection&) {
 
 void RouterFilter::sendRequest() {
   http::StreamInfo& info = callbacks_->streamInfo();
-  http::HeaderMap headers = *request_headers_;
-  if (route_->autoHostRewrite()) headers.set(":authority", host_->address.asString());
-  const bool chunked = body_expected_ && !headers.has("content-length");
-  // The downstream framing was dropped as hop-by-hop; the upstream request gets its own.
-  if (chunked) headers.set("transfer-encoding", "chunked");
+  const bool chunked = body_expected_ && !request_headers_->has("content-length");
+  // The request's own headers are sent as they are; a copy is made only for what differs per
+  // attempt, so that a retry starts again from the original.
+  std::optional<http::HeaderMap> changed;
+  if (route_->autoHostRewrite() || chunked) {
+    changed.emplace(*request_headers_);
+    if (route_->autoHostRewrite()) changed->set(":authority", host_->address.asString());
+    // The downstream framing was dropped as hop-by-hop; the upstream request gets its own.
+    if (chunked) changed->set("transfer-encoding", "chunked");
+  }
+  const http::HeaderMap& headers = changed ? *changed : *request_headers_;
   const bool replay = evbuffer_get_length(retained_) > 0;
   const bool headers_only = !body_expected_ && request_complete_;
   if (!info.first_upstream_tx_byte) info.first_upstream_tx_byte = Clock::now();

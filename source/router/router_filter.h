@@ -135,9 +135,10 @@ class RouterFilter : public http::StreamFilter,
   std::vector<network::Address> tried_hosts_;
   std::chrono::steady_clock::time_point attempt_start_;
   std::chrono::milliseconds timeout_{0};
-  event::TimerPtr global_timer_;
-  event::TimerPtr per_try_timer_;
-  event::TimerPtr retry_timer_;
+  // Held inline: a request creates all three, so a heap allocation each would be paid per request.
+  std::optional<event::Timer> global_timer_;
+  std::optional<event::Timer> per_try_timer_;
+  std::optional<event::Timer> retry_timer_;
 };
 
 class RouterFilterFactory : public http::StreamFilterFactory {

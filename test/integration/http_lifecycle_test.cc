@@ -11,6 +11,7 @@
 #include <optional>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "test/support/bootstrap.h"
@@ -158,6 +159,18 @@ TEST_CASE("a route's idle_timeout overrides the connection manager's stream_idle
   CHECK(statReaches(*remora, "http.ingress.downstream_rq_idle_timeout", 1));
 }
 
+// The client's connection closes after at least `min_idle_s` without a request, and the idle
+// timeout is what closed it.
+void checkClosedForIdleness(HttpTestClient& client, RemoraProcess& remora, double min_idle_s) {
+  const auto idle_since = Clock::now();
+  CHECK(client.waitForClose(5s));
+  const double elapsed = secondsSince(idle_since);
+  INFO("closed after " << elapsed << "s idle");
+  CHECK(elapsed >= min_idle_s);
+  CHECK(elapsed < 3.0);
+  CHECK(statReaches(remora, "http.ingress.downstream_cx_idle_timeout", 1));
+}
+
 TEST_CASE("common_http_protocol_options idle_timeout closes an idle downstream connection",
           "[integration][http][timeout]") {
   HttpBackend backend;
@@ -167,13 +180,31 @@ TEST_CASE("common_http_protocol_options idle_timeout closes an idle downstream c
   HttpTestClient client(ingressPort(*remora));
   REQUIRE(client.connected());
   REQUIRE(client.request(get()).status == 200);
-  const auto idle_since = Clock::now();
-  CHECK(client.waitForClose(5s));
-  const double elapsed = secondsSince(idle_since);
-  INFO("closed after " << elapsed << "s idle");
-  CHECK(elapsed >= 0.2);
-  CHECK(elapsed < 3.0);
-  CHECK(statReaches(*remora, "http.ingress.downstream_cx_idle_timeout", 1));
+  checkClosedForIdleness(client, *remora, 0.2);
+}
+
+TEST_CASE("the downstream idle_timeout counts from the last request and spares one in progress",
+          "[integration][http][timeout]") {
+  HttpBackend backend("backend", [](const BackendRequest& request) {
+    BackendReply reply;
+    if (request.path == "/slow") reply.delay = 1500ms;  // Longer than the idle timeout.
+    return reply;
+  });
+  auto remora = startRemora(
+      ingressBootstrap(singleRouteConfig("backend"), {staticCluster("backend", {backend.port()})},
+                       "common_http_protocol_options: { idle_timeout: 1s }\n"));
+  HttpTestClient client(ingressPort(*remora));
+  REQUIRE(client.connected());
+  // Requests 0.6 s apart: the connection outlives the first deadline because each request
+  // moves it (the timer is re-armed lazily, from the last activity, not per request).
+  for (int i = 0; i < 4; ++i) {
+    INFO("request " << i);
+    REQUIRE(client.request(get()).status == 200);
+    std::this_thread::sleep_for(600ms);
+  }
+  // A request outlasting the timeout is not idleness.
+  REQUIRE(client.request(get("/slow")).status == 200);
+  checkClosedForIdleness(client, *remora, 0.8);
 }
 
 // Trailers ---------------------------------------------------------------------------------------

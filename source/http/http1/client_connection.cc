@@ -55,6 +55,11 @@ void ClientConnection::close() {
     slot_ = nullptr;
     slot_owner_.reset();
   }
+  // Closed first: closing sends what this callback wrote, which the byte count must include.
+  if (conn_) {
+    conn_->discardPendingInput();
+    conn_->close();
+  }
   if (stats_) {
     stats_->upstream_cx_active.dec();
     stats_->upstream_cx_destroy.inc();
@@ -65,10 +70,6 @@ void ClientConnection::close() {
     }
     stats_->upstream_cx_rx_bytes_total.inc(conn_->bytesRead());
     stats_->upstream_cx_tx_bytes_total.inc(conn_->bytesWritten());
-  }
-  if (conn_) {
-    conn_->discardPendingInput();
-    conn_->close();
   }
 }
 

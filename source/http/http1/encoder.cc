@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <iterator>
 #include <string>
+
+#include "source/http/ascii_scan.h"
 
 namespace remora::http::http1 {
 
@@ -12,23 +15,61 @@ namespace {
 // Fields reach the encoder from the parser (validated) and from configuration (header
 // mutations). A CR, LF or NUL in either would let a value start a new field or message, so such
 // an entry is left out rather than written.
-bool safeToWrite(absl::string_view s) {
-  return s.find_first_of(absl::string_view("\r\n\0", 3)) == absl::string_view::npos;
+bool safeToWrite(absl::string_view s) { return !ascii::hasCrLfNul(s); }
+
+bool writable(absl::string_view key, absl::string_view value) {
+  return !key.empty() && safeToWrite(key) && safeToWrite(value);
 }
 
-void appendField(std::string& out, absl::string_view key, absl::string_view value) {
-  if (key.empty() || !safeToWrite(key) || !safeToWrite(value)) return;
-  out.append(key.data(), key.size());
-  out.append(": ");
-  out.append(value.data(), value.size());
-  out.append("\r\n");
-}
+// A head is written straight into the output buffer's free space, sized exactly in a first pass:
+// no intermediate string and, with the buffer's chains reused, no allocation per message.
+class HeadWriter {
+ public:
+  HeadWriter(evbuffer* out, size_t size) : out_(out) {
+    if (evbuffer_reserve_space(out_, static_cast<ev_ssize_t>(size), &vec_, 1) == 1) {
+      p_ = static_cast<char*>(vec_.iov_base);
+    }
+  }
+  ~HeadWriter() {
+    if (p_ == nullptr) return;
+    vec_.iov_len = static_cast<size_t>(p_ - static_cast<char*>(vec_.iov_base));
+    evbuffer_commit_space(out_, &vec_, 1);
+  }
+  HeadWriter(const HeadWriter&) = delete;
+  HeadWriter& operator=(const HeadWriter&) = delete;
 
-void appendRegularFields(std::string& out, const HeaderMap& headers) {
+  void put(absl::string_view s) {
+    if (p_ == nullptr) return;
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+  }
+  void putField(absl::string_view key, absl::string_view value) {
+    put(key);
+    put(": ");
+    put(value);
+    put("\r\n");
+  }
+  void putRegularFields(const HeaderMap& headers) {
+    for (const HeaderEntry& e : headers) {
+      if (e.key[0] == ':' || !writable(e.key, e.value)) continue;
+      putField(e.key, e.value);
+    }
+  }
+
+ private:
+  evbuffer* out_;
+  evbuffer_iovec vec_{};
+  char* p_ = nullptr;
+};
+
+// Bytes putRegularFields writes, so the writer can reserve them in one piece.
+size_t regularFieldsSize(const HeaderMap& headers) {
+  size_t n = 0;
   for (const HeaderEntry& e : headers) {
     if (e.key.empty() || e.key[0] == ':') continue;
-    appendField(out, e.key, e.value);
+    n += e.key.size() + e.value.size() + 4;
   }
+  return n;
 }
 
 void addChunkSize(size_t len, evbuffer* out) {
@@ -119,32 +160,33 @@ void encodeRequestHead(const HeaderMap& headers, evbuffer* out) {
   absl::string_view method = headers.method();
   absl::string_view target = method == "CONNECT" ? headers.authority() : headers.path();
   if (target.empty()) target = "/";
-  std::string head;
-  head.reserve(256);
-  head.append(method.data(), method.size());
-  head.push_back(' ');
-  head.append(target.data(), target.size());
-  head.append(" HTTP/1.1\r\n");
+  const std::string* authority = headers.get(":authority");
+  const bool host = authority != nullptr && writable("host", *authority);
+  HeadWriter w(out, method.size() + 1 + target.size() + 11 +
+                        (host ? 4 + authority->size() + 4 : 0) + regularFieldsSize(headers) + 2);
+  w.put(method);
+  w.put(" ");
+  w.put(target);
+  w.put(" HTTP/1.1\r\n");
   // Host first, as RFC 9112 section 3.2 asks of clients.
-  if (headers.get(":authority") != nullptr) appendField(head, "host", headers.authority());
-  appendRegularFields(head, headers);
-  head.append("\r\n");
-  evbuffer_add(out, head.data(), head.size());
+  if (host) w.putField("host", *authority);
+  w.putRegularFields(headers);
+  w.put("\r\n");
 }
 
 void encodeResponseHead(const HeaderMap& headers, int version_minor, evbuffer* out) {
   int status = headers.status();
-  std::string head;
-  head.reserve(256);
-  head.append(version_minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ");
-  head.append(std::to_string(status));
-  head.push_back(' ');
+  char code[4] = {static_cast<char>('0' + status / 100 % 10),
+                  static_cast<char>('0' + status / 10 % 10), static_cast<char>('0' + status % 10),
+                  ' '};
   absl::string_view reason = reasonPhrase(status);
-  head.append(reason.data(), reason.size());
-  head.append("\r\n");
-  appendRegularFields(head, headers);
-  head.append("\r\n");
-  evbuffer_add(out, head.data(), head.size());
+  HeadWriter w(out, 9 + 4 + reason.size() + 2 + regularFieldsSize(headers) + 2);
+  w.put(version_minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  w.put(absl::string_view(code, 4));
+  w.put(reason);
+  w.put("\r\n");
+  w.putRegularFields(headers);
+  w.put("\r\n");
 }
 
 void encodeChunk(const char* data, size_t len, evbuffer* out) {
@@ -163,10 +205,10 @@ void encodeChunk(evbuffer* data, evbuffer* out) {
 }
 
 void encodeLastChunk(const HeaderMap* trailers, evbuffer* out) {
-  std::string tail = "0\r\n";
-  if (trailers != nullptr) appendRegularFields(tail, *trailers);
-  tail.append("\r\n");
-  evbuffer_add(out, tail.data(), tail.size());
+  HeadWriter w(out, 3 + (trailers != nullptr ? regularFieldsSize(*trailers) : 0) + 2);
+  w.put("0\r\n");
+  if (trailers != nullptr) w.putRegularFields(*trailers);
+  w.put("\r\n");
 }
 
 }  // namespace remora::http::http1

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "source/http/ascii_scan.h"
 
 // Line endings: RFC 9112 section 2.2 lets a recipient take a bare LF as the end of the start-line
 // and of field lines, and we do, in heads and in trailers: those are re-serialized by our encoder
@@ -26,13 +27,6 @@ constexpr size_t kMaxChunkLineBytes = 4096;  // chunk-size plus extensions, whic
 constexpr uint64_t kMaxLength = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
 
 // tchar (RFC 9110 section 5.6.2).
-bool isTchar(char c) {
-  if (absl::ascii_isalnum(static_cast<unsigned char>(c))) return true;
-  return c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
-}
-
-bool isToken(absl::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), isTchar); }
-
 bool isOws(char c) { return c == ' ' || c == '\t'; }
 
 // field-vchar, SP and HTAB (RFC 9110 section 5.5); obs-text bytes are accepted as opaque.
@@ -82,31 +76,46 @@ bool parseVersion(absl::string_view v, int& major, int& minor) {
   return true;
 }
 
-// Splits a block of lines (each ending in LF, optionally preceded by CR) into lines without
-// their terminators. The block's scan already rejected any CR not followed by LF.
-std::vector<absl::string_view> splitLines(absl::string_view block) {
-  std::vector<absl::string_view> lines;
-  size_t start = 0;
-  while (start < block.size()) {
-    size_t nl = block.find('\n', start);
-    if (nl == absl::string_view::npos) nl = block.size();
-    absl::string_view line = block.substr(start, nl - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    lines.push_back(line);
-    start = nl + 1;
-  }
-  return lines;
+// Takes the next line of a block (each line ends in LF, optionally preceded by CR) without its
+// terminator. The block's scan already rejected any CR not followed by LF.
+absl::string_view nextLine(absl::string_view& rest) {
+  size_t nl = rest.find('\n');
+  absl::string_view line = rest.substr(0, nl);
+  rest.remove_prefix(nl == absl::string_view::npos ? rest.size() : nl + 1);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
 }
+
+// tchar as a table: this check runs over every header name byte.
+struct CharClasses {
+  bool tchar[256] = {};
+  constexpr CharClasses() {
+    for (int c = 0; c < 256; ++c) {
+      tchar[c] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    }
+    for (char c : absl::string_view("!#$%&'*+-.^_`|~")) tchar[static_cast<unsigned char>(c)] = true;
+  }
+};
+constexpr CharClasses kChars;
+
+bool allTchar(absl::string_view s) {
+  for (char c : s) {
+    if (!kChars.tchar[static_cast<unsigned char>(c)]) return false;
+  }
+  return true;
+}
+
+bool isToken(absl::string_view s) { return !s.empty() && allTchar(s); }
 
 struct Failure {
   int status = 0;
   absl::string_view details;
 };
 
-// Parses field lines into `out` (keys lowercased by HeaderMap::add).
-Failure parseFieldLines(const std::vector<absl::string_view>& lines, size_t first, HeaderMap& out) {
-  for (size_t i = first; i < lines.size(); ++i) {
-    absl::string_view line = lines[i];
+// Parses the field lines of `rest` into `out` (keys lowercased by HeaderMap::add).
+Failure parseFieldLines(absl::string_view rest, HeaderMap& out) {
+  while (!rest.empty()) {
+    absl::string_view line = nextLine(rest);
     if (line.empty()) continue;  // Only the terminating empty line; never in the middle.
     if (isOws(line.front())) return {400, "http1.obs_fold_not_allowed"};
     size_t colon = line.find(':');
@@ -114,9 +123,9 @@ Failure parseFieldLines(const std::vector<absl::string_view>& lines, size_t firs
     absl::string_view name = line.substr(0, colon);
     if (name.empty()) return {400, "http1.invalid_header_name"};
     if (isOws(name.back())) return {400, "http1.whitespace_before_colon"};
-    if (!isToken(name)) return {400, "http1.invalid_header_name"};
+    if (!allTchar(name)) return {400, "http1.invalid_header_name"};
     absl::string_view value = trimOws(line.substr(colon + 1));
-    if (!std::all_of(value.begin(), value.end(), isFieldValueChar)) {
+    if (!ascii::allFieldValue(value)) {
       return {400, "http1.invalid_characters"};
     }
     out.add(name, value);
@@ -127,9 +136,11 @@ Failure parseFieldLines(const std::vector<absl::string_view>& lines, size_t firs
 // What the framing-related fields of a head say, gathered in one pass over the map.
 struct FramingFields {
   int host_count = 0;
-  std::string host;
+  bool host_valid = true;
   bool has_content_length = false;
   uint64_t content_length = 0;
+  // One Content-Length line holding exactly the canonical digits: nothing to rewrite.
+  bool content_length_canonical = false;
   bool has_transfer_encoding = false;
   std::vector<std::string> codings;  // Lowercased, in order, empty elements dropped.
   bool connection_close = false;
@@ -141,6 +152,7 @@ struct FramingFields {
 // Content-Length = 1*DIGIT; a list of identical values ("5, 5") or repeated identical lines may
 // be collapsed (RFC 9112 section 6.3), anything else is a request smuggling risk.
 Failure addContentLength(absl::string_view value, FramingFields& f) {
+  const bool first_line = !f.has_content_length;
   for (absl::string_view element : absl::StrSplit(value, ',')) {
     element = trimOws(element);
     if (element.empty() || element.size() > 19) return {400, "http1.invalid_content_length"};
@@ -158,6 +170,10 @@ Failure addContentLength(absl::string_view value, FramingFields& f) {
     f.has_content_length = true;
     f.content_length = n;
   }
+  f.content_length_canonical =
+      first_line && !value.empty() && (value[0] != '0' || value.size() == 1) &&
+      std::all_of(value.begin(), value.end(),
+                  [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); });
   return {};
 }
 
@@ -165,7 +181,7 @@ Failure gatherFramingFields(const HeaderMap& headers, FramingFields& f) {
   for (const HeaderEntry& e : headers) {
     if (e.key == "host") {
       ++f.host_count;
-      f.host = e.value;
+      f.host_valid = f.host_valid && isValidAuthority(e.value);
     } else if (e.key == "content-length") {
       Failure failure = addContentLength(e.value, f);
       if (failure.status != 0) return failure;
@@ -212,10 +228,12 @@ Failure checkTransferEncoding(const FramingFields& f, MessageType type, bool& fi
 }
 
 // How the request-target names the resource (RFC 9112 section 3.2).
+// Views into the request-line, so the common origin-form costs no copy.
 struct Target {
-  std::string path;  // Empty for CONNECT.
-  std::string authority;
+  absl::string_view path;  // Empty for CONNECT.
+  absl::string_view authority;
   bool has_authority = false;  // Absolute-form or authority-form: Host is not used.
+  std::string built_path;      // Backs `path` when it is not a slice of the target.
 };
 
 Failure parseTarget(absl::string_view method, absl::string_view target, Target& out) {
@@ -228,12 +246,12 @@ Failure parseTarget(absl::string_view method, absl::string_view target, Target& 
                      [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); })) {
       return {400, "http1.invalid_url"};
     }
-    out.authority = std::string(target);
+    out.authority = target;
     out.has_authority = true;
     return {};
   }
   if (target.front() == '/') {
-    out.path = std::string(target);
+    out.path = target;
     return {};
   }
   if (target == "*") {
@@ -259,15 +277,16 @@ Failure parseTarget(absl::string_view method, absl::string_view target, Target& 
       !isValidAuthority(authority)) {
     return {400, "http1.invalid_url"};
   }
-  out.authority = std::string(authority);
+  out.authority = authority;
   out.has_authority = true;
   absl::string_view path = end == absl::string_view::npos ? "" : rest.substr(end);
   if (path.empty()) {
     out.path = method == "OPTIONS" ? "*" : "/";
   } else if (path.front() == '?') {
-    out.path = absl::StrCat("/", path);
+    out.built_path = absl::StrCat("/", path);
+    out.path = out.built_path;
   } else {
-    out.path = std::string(path);
+    out.path = path;
   }
   return {};
 }
@@ -341,21 +360,26 @@ Parser::Scan Parser::scanFieldBlock(const char* data, size_t len, bool trailers,
   // Nothing past `limit` can belong to an acceptable block, so the scan never looks further.
   const size_t stop = std::min(len, limit);
   size_t i = scan_.pos;
+  // memchr finds each LF and any CR; a CR is legal only right before an LF.
   while (i < stop) {
-    char c = data[i];
-    if (c == '\r') {
-      if (i + 1 >= len) break;  // Whether this is CRLF or a bare CR needs the next byte.
-      if (data[i + 1] != '\n') {
+    const char* lf = static_cast<const char*>(std::memchr(data + i, '\n', stop - i));
+    const size_t segment_end = lf != nullptr ? static_cast<size_t>(lf - data) : stop;
+    if (const void* cr = std::memchr(data + i, '\r', segment_end - i)) {
+      const size_t at = static_cast<const char*>(cr) - data;
+      if (at + 1 >= len) {
+        i = at;  // Whether this is CRLF or a bare CR needs the next byte.
+        break;
+      }
+      if (data[at + 1] != '\n') {
         fail(400, "http1.bare_cr");
         return Scan::kError;
       }
-      ++i;
-      continue;
     }
-    if (c != '\n') {
-      ++i;
-      continue;
+    if (lf == nullptr) {
+      i = stop;
+      break;
     }
+    i = segment_end;
     size_t line_len = i - scan_.line_start;
     bool empty = line_len == 0 || (line_len == 1 && data[i - 1] == '\r');
     ++i;
@@ -410,15 +434,16 @@ Parser::Scan Parser::scanChunkLine(const char* data, size_t len, size_t& end) {
   return Scan::kDone;
 }
 
-bool Parser::onHeadBlock(absl::string_view block) {
-  std::vector<absl::string_view> lines = splitLines(block);
-  const absl::string_view start_line = lines.front();
+bool Parser::onHeadBlock(absl::string_view block, uint32_t lines) {
+  absl::string_view field_lines = block;
+  const absl::string_view start_line = nextLine(field_lines);
   HeaderMap headers;
-  headers.reserve(lines.size() + 2);
+  // The scan counted the lines: the fields, plus room for the pseudo-headers added below.
+  headers.reserve(lines + 3);
   MessageHead head;
   int major = 0;
   int minor = 0;
-  std::string method;
+  absl::string_view method;
   Target target;
   int status = 0;
 
@@ -443,9 +468,12 @@ bool Parser::onHeadBlock(absl::string_view block) {
     for (char c : t) {
       if (c <= 0x20 || c >= 0x7f) return fail(400, "http1.invalid_url");
     }
-    method = std::string(m);
+    method = m;
     Failure failure = parseTarget(method, t, target);
     if (failure.status != 0) return fail(failure.status, failure.details);
+    // Pseudo-headers go in before the fields, so that none has to be inserted in front of them.
+    headers.add(":method", method);
+    if (!target.path.empty()) headers.add(":path", target.path);
   } else {
     // status-line = HTTP-version SP status-code SP [ reason-phrase ]; the SP before an empty
     // reason is often missing in practice and carries nothing, so it is optional here.
@@ -467,10 +495,11 @@ bool Parser::onHeadBlock(absl::string_view block) {
     }
     if (major != 1 || minor > 1) return fail(505, "http1.unsupported_version");
     status = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
+    headers.add(":status", code);
   }
   head.version_minor = minor;
 
-  Failure failure = parseFieldLines(lines, 1, headers);
+  Failure failure = parseFieldLines(field_lines, headers);
   if (failure.status != 0) return fail(failure.status, failure.details);
   FramingFields f;
   failure = gatherFramingFields(headers, f);
@@ -489,7 +518,7 @@ bool Parser::onHeadBlock(absl::string_view block) {
     failure = checkTransferEncoding(f, type_, chunked);
     if (failure.status != 0) return fail(failure.status, failure.details);
   }
-  if (f.has_content_length) {
+  if (f.has_content_length && !f.content_length_canonical) {
     // One canonical value replaces repeated or listed identical ones.
     headers.set("content-length", std::to_string(f.content_length));
   }
@@ -504,16 +533,15 @@ bool Parser::onHeadBlock(absl::string_view block) {
     // RFC 9112 section 3.2: exactly one Host in HTTP/1.1; never more than one.
     if (f.host_count > 1) return fail(400, "http1.multiple_host_headers");
     if (f.host_count == 0 && minor == 1) return fail(400, "http1.missing_host_header");
-    if (f.host_count == 1 && !isValidAuthority(f.host)) return fail(400, "http1.invalid_host");
-    headers.remove("host");
-    // An absolute-form or CONNECT target overrides Host (RFC 9112 section 3.2.2).
+    if (f.host_count == 1 && !f.host_valid) return fail(400, "http1.invalid_host");
+    // An absolute-form or CONNECT target overrides Host (RFC 9112 section 3.2.2); otherwise Host
+    // itself becomes :authority.
     if (target.has_authority) {
-      headers.add(":authority", target.authority);
+      headers.remove("host");
+      headers.addFront(":authority", target.authority);
     } else if (f.host_count == 1) {
-      headers.add(":authority", f.host);
+      headers.renameToFront("host", ":authority");
     }
-    headers.add(":method", method);
-    if (!target.path.empty()) headers.add(":path", target.path);
     head.expect_continue = f.expect_continue && minor == 1;
 
     if (method == "CONNECT") {
@@ -542,7 +570,6 @@ bool Parser::onHeadBlock(absl::string_view block) {
       body = Body::kLength;
     }
   } else {
-    headers.add(":status", std::to_string(status));
     if (status == 101) {
       head.upgrade = true;
       head.keep_alive = false;
@@ -632,9 +659,8 @@ bool Parser::onChunkLine(absl::string_view line) {
 }
 
 bool Parser::onTrailerBlock(absl::string_view block) {
-  std::vector<absl::string_view> lines = splitLines(block);
   HeaderMap trailers;
-  Failure failure = parseFieldLines(lines, 0, trailers);
+  Failure failure = parseFieldLines(block, trailers);
   if (failure.status != 0) return fail(failure.status, failure.details);
   if (!trailers.empty()) callbacks_.onTrailers(std::move(trailers));
   completeMessage();
@@ -671,9 +697,10 @@ size_t Parser::execute(const char* data, size_t len) {
         size_t end = 0;
         Scan r = scanFieldBlock(p, avail, false, end);
         if (r != Scan::kDone) return pos;
+        const uint32_t lines = scan_.lines;
         scan_ = LineScan();
         head_seen_ = false;
-        if (!onHeadBlock(absl::string_view(p, end))) return pos;
+        if (!onHeadBlock(absl::string_view(p, end), lines)) return pos;
         pos += end;
         break;
       }

@@ -107,7 +107,8 @@ class Parser {
 
   Scan scanFieldBlock(const char* data, size_t len, bool trailers, size_t& end);
   Scan scanChunkLine(const char* data, size_t len, size_t& end);
-  bool onHeadBlock(absl::string_view block);
+  // `lines`: the start-line and field lines the scan counted.
+  bool onHeadBlock(absl::string_view block, uint32_t lines);
   bool onChunkLine(absl::string_view line);
   bool onTrailerBlock(absl::string_view block);
   void completeMessage();
