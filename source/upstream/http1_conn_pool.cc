@@ -1,5 +1,7 @@
 #include "source/upstream/http1_conn_pool.h"
 
+#include <limits>
+
 namespace remora::upstream {
 
 using http::http1::ClientConnection;
@@ -131,7 +133,11 @@ Http1ConnPool& Http1ConnPools::pool(const Cluster& cluster, const Host& host) {
   auto& by_address = pools_[cluster.name];
   auto it = by_address.find(host.address.asString());
   if (it != by_address.end()) return *it->second;
-  auto pool = std::make_unique<Http1ConnPool>(dispatcher_, host.address, 64,
+  // No idle cap of our own, as in Envoy: every connection, idle ones included, holds a slot of
+  // the cluster's max_connections breaker, which bounds the pool. A smaller cap closed and
+  // reopened upstream connections on every request once more than it were busy at once.
+  auto pool = std::make_unique<Http1ConnPool>(dispatcher_, host.address,
+                                              std::numeric_limits<uint32_t>::max(),
                                               std::chrono::milliseconds(3600 * 1000));
   Http1ConnPool& ref = *pool;
   by_address.emplace(host.address.asString(), std::move(pool));

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "test/support/backends.h"
@@ -231,6 +232,36 @@ TEST_CASE("sequential requests from one client reuse one upstream connection", "
   CHECK(statReaches(*remora, "cluster.backend.upstream_rq_total", 10));
   CHECK(remora->stat("cluster.backend.upstream_cx_total") == 1);
   CHECK(backend.connectionsAccepted() == 1);
+}
+
+TEST_CASE("every upstream connection stays pooled after a burst of concurrent requests", "[http]") {
+  // 80 requests at once need 80 upstream connections; all of them are kept for reuse (a cap
+  // below the concurrency would close some and reconnect on every later burst).
+  constexpr int kClients = 80;
+  HttpBackend backend("backend", [](const BackendRequest&) {
+    BackendReply reply;
+    reply.delay = 1s;  // Long enough for every request to be in flight at once.
+    return reply;
+  });
+  auto remora = startRemora(
+      ingressBootstrap(singleRouteConfig("backend"), {staticCluster("backend", {backend.port()})}));
+  std::vector<std::unique_ptr<HttpTestClient>> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<HttpTestClient>(ingressPort(*remora)));
+    REQUIRE(clients.back()->connected());
+  }
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (auto& c : clients) {
+    threads.emplace_back([&ok, &c] {
+      if (c->request(ClientRequest{}).status == 200) ++ok;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(ok == kClients);
+  CHECK(remora->stat("cluster.backend.upstream_cx_total") == kClients);
+  CHECK(remora->stat("cluster.backend.upstream_cx_active") == kClients);
+  CHECK(backend.openConnections() == kClients);
 }
 
 TEST_CASE(
