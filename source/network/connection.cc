@@ -122,7 +122,7 @@ void Connection::write(evbuffer* data) {
   const bool was_empty = evbuffer_get_length(output_) == 0;
   evbuffer_add_buffer(output_, data);
   // The write happens once the current callback returns, still in this loop turn: a response's
-  // head and body, or several pipelined responses, then leave in one writev instead of one each,
+  // head and body, or several pipelined responses, then leave in one sendmsg instead of one each,
   // and a socket that takes it all is never polled for writability.
   if (was_empty && !connecting_ && !flush_scheduled_) {
     flush_scheduled_ = true;

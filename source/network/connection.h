@@ -53,7 +53,8 @@ class Connection {
 
   evbuffer* input() { return input_; }
   size_t outputLength() const { return evbuffer_get_length(output_); }
-  // Moves all of `data` to the output (no copy) and writes as much as the socket takes now.
+  // Moves all of `data` to the output (no copy); it is sent once the current callback returns,
+  // together with anything else written meanwhile (or by close()).
   void write(evbuffer* data);
   void readEnable(bool enabled);
   // Sends FIN once everything queued has been written; kWriteShutdown follows from the loop.
