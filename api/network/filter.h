@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "api/network/overload_state.h"
+
 namespace remora::event {
 class Dispatcher;
 }
@@ -45,6 +47,8 @@ class WorkerContext {
   virtual const std::shared_ptr<const config::Snapshot>& currentSnapshot() const = 0;
   // The session has finished; it is destroyed on a later loop turn, never inside its callback.
   virtual void sessionDone(Session& session) = 0;
+  // The overload manager's current decisions.
+  virtual const OverloadState& overload() const { return OverloadState::none(); }
 };
 
 // Built once per listener filter chain at config time; creates a session per accepted socket.

@@ -84,6 +84,12 @@ absl::StatusOr<ListenerConfigConstSharedPtr> buildListener(
     }
     listener->per_connection_buffer_limit_bytes = proto.per_connection_buffer_limit_bytes().value();
   }
+  if (proto.has_tcp_backlog_size()) {
+    if (proto.tcp_backlog_size().value() == 0) {
+      return invalidAt(fieldPath(path, "tcp_backlog_size"), "must be at least 1");
+    }
+    listener->tcp_backlog_size = proto.tcp_backlog_size().value();
+  }
   listener->use_original_dst = proto.use_original_dst().value();
   for (int i = 0; i < proto.listener_filters_size(); ++i) {
     const auto& filter = proto.listener_filters(i);

@@ -30,6 +30,9 @@ struct ListenerConfig {
   network::Address address;  // As configured; port 0 means "any", resolved at bind time.
   std::string stat_prefix;   // Empty: stats are named after the bound address, as Envoy's.
   uint32_t per_connection_buffer_limit_bytes = 1024 * 1024;
+  // listen()'s backlog: connections the kernel completes before they are accepted (Envoy's
+  // default; the kernel caps it at net.core.somaxconn).
+  uint32_t tcp_backlog_size = 1024;
   // The envoy.filters.listener.original_dst listener filter (or use_original_dst): connections'
   // local address is where they were going before an iptables redirection.
   bool use_original_dst = false;

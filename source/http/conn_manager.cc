@@ -127,6 +127,12 @@ void ActiveStream::decodeHeaders(bool end_stream) {
   config.stats->downstream_rq_active.inc();
   mutateRequestHeaders();
 
+  if (worker().overload().stop_accepting_requests.load(std::memory_order_relaxed)) {
+    info_.setFlag(kOverloadManager);
+    sendLocalReply(503, "envoy overloaded", "overload");
+    return;
+  }
+
   if (head_.version_minor == 0) {
     if (!config.accept_http_10) {
       session_.close_after_response_ = true;
@@ -285,7 +291,8 @@ void ActiveStream::encodeHeaders(HeaderMap&& headers, bool end_stream) {
     if (id != nullptr) headers.add("x-request-id", *id);
   }
 
-  bool close = session_.close_after_response_ || !head_.keep_alive || session_.remote_eof_;
+  bool close = session_.close_after_response_ || !head_.keep_alive || session_.remote_eof_ ||
+               worker().overload().disable_http_keepalive.load(std::memory_order_relaxed);
   const bool bodiless = head_request_ || status == 204 || status == 304;
   if (upgrade) {
     if (upstream_upgrade) headers.set("connection", "upgrade");
@@ -604,7 +611,8 @@ void ConnManagerSession::onProtocolError() {
   sendErrorAndClose(err.status, err.details);
 }
 
-void ConnManagerSession::sendErrorAndClose(int status, absl::string_view details) {
+void ConnManagerSession::sendErrorAndClose(int status, absl::string_view details,
+                                           absl::string_view body) {
   // A request we could not even frame still gets a stream, so it is counted and logged.
   HeaderMap headers;
   headers.add(":method", "-");
@@ -617,7 +625,7 @@ void ConnManagerSession::sendErrorAndClose(int status, absl::string_view details
   config_.stats->downstream_rq_total.inc();
   config_.stats->downstream_rq_active.inc();
   close_after_response_ = true;
-  stream_->sendLocalReply(status, http1::reasonPhrase(status), details);
+  stream_->sendLocalReply(status, body.empty() ? http1::reasonPhrase(status) : body, details);
 }
 
 void ConnManagerSession::streamDone() {
@@ -749,8 +757,8 @@ void ConnManagerSession::onIdleTimer() {
 void ConnManagerSession::onHeadersTimer() {
   if (stream_ != nullptr || done_) return;
   config_.stats->downstream_rq_header_timeout.inc();
-  // As Envoy: a client too slow to send its headers is disconnected without a response.
-  closeConnection(false);
+  // As Envoy: the partial request is answered 408 and the connection closed.
+  sendErrorAndClose(408, "request_header_timeout", "request header timeout");
 }
 
 std::unique_ptr<network::Session> ConnManagerFactory::createSession(

@@ -113,7 +113,8 @@ class ConnManagerSession : public network::Session,
   void processInput();
   void onProtocolError();
   // Answers without a stream (bad request framing) and closes.
-  void sendErrorAndClose(int status, absl::string_view details);
+  // `body` defaults to the status's reason phrase.
+  void sendErrorAndClose(int status, absl::string_view details, absl::string_view body = {});
   void streamDone();
   void write(evbuffer* data);
   void closeConnection(bool flush);

@@ -1,6 +1,10 @@
-// Envoy's listener.<address>.* stats for one listener.
+// Envoy's listener.<address>.* stats for one listener, and its connection limit: one object shared
+// by the workers that accept for the listener.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
+#include <limits>
 #include <string>
 
 #include "source/stats/store.h"
@@ -12,11 +16,26 @@ struct ListenerStats {
       : downstream_cx_total(store.counter(prefix + "downstream_cx_total")),
         downstream_cx_active(store.gauge(prefix + "downstream_cx_active")),
         downstream_cx_destroy(store.counter(prefix + "downstream_cx_destroy")),
-        no_filter_chain_match(store.counter(prefix + "no_filter_chain_match")) {}
+        no_filter_chain_match(store.counter(prefix + "no_filter_chain_match")),
+        downstream_cx_overflow(store.counter(prefix + "downstream_cx_overflow")),
+        downstream_global_cx_overflow(store.counter(prefix + "downstream_global_cx_overflow")),
+        downstream_cx_overload_reject(store.counter(prefix + "downstream_cx_overload_reject")),
+        downstream_cx_accept_backoff(store.counter(prefix + "downstream_cx_accept_backoff")) {}
   stats::Counter& downstream_cx_total;
   stats::Gauge& downstream_cx_active;
   stats::Counter& downstream_cx_destroy;
   stats::Counter& no_filter_chain_match;
+  stats::Counter& downstream_cx_overflow;         // Over the listener's connection_limit.
+  stats::Counter& downstream_global_cx_overflow;  // Over the global connection limit.
+  stats::Counter& downstream_cx_overload_reject;  // reject_incoming_connections was active.
+  // Remora's own: accept() failed for want of file descriptors or memory, and the listener
+  // paused instead of retrying at once.
+  stats::Counter& downstream_cx_accept_backoff;
+
+  // Runtime envoy.resource_limits.listener.<name>.connection_limit, and the connections open on
+  // every worker against it.
+  uint64_t connection_limit = std::numeric_limits<uint64_t>::max();
+  std::atomic<uint64_t> open_connections{0};
 };
 
 }  // namespace remora::server

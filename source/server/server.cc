@@ -10,6 +10,7 @@
 #include "source/admin/config_dump.h"
 #include "source/admin/handlers.h"
 #include "source/network/listen_socket.h"
+#include "source/server/heap_usage.h"
 #include "spdlog/spdlog.h"
 
 namespace remora::server {
@@ -91,8 +92,22 @@ int Server::run() {
     return 1;
   }
   state_ = admin::ServerState::kInitializing;
+  // main() has checked it already (startup and --mode validate fail alike on a bad one).
+  config::ParseReport overload_report;
+  auto overload = parseOverloadConfig(bootstrap_.bootstrap, overload_report);
+  if (!overload.ok()) {
+    spdlog::critical("{}", std::string(overload.status().message()));
+    return 1;
+  }
+  overload_ = std::make_unique<OverloadManager>(
+      *std::move(overload), main_, *store_,
+      [this](bool accepting) {
+        for (auto& w : workers_) w->setAccepting(accepting);
+      },
+      currentHeapBytes);
+  overload_->start();
   for (uint32_t i = 0; i < options_.concurrency; ++i) {
-    workers_.push_back(std::make_unique<Worker>(i, store_.get()));
+    workers_.push_back(std::make_unique<Worker>(i, store_.get(), overload_.get()));
     workers_.back()->start();
   }
   dns_ = std::make_unique<upstream::DnsClusters>(main_, *store_, [this] { onHostsChanged(); });
@@ -267,7 +282,8 @@ absl::Status Server::reconcileListeners(bool startup) {
       for (auto& w : workers_) w->removeListener(lc->name, drain);
       bound_.erase(it);
     }
-    auto bound = network::bindListener(lc->address, count);
+    auto bound = network::bindListener(
+        lc->address, count, static_cast<int>(std::min<uint32_t>(lc->tcp_backlog_size, INT32_MAX)));
     if (!bound.ok()) {
       std::string why = absl::StrCat("listener '", lc->name, "': ", bound.status().message());
       if (startup && static_snapshot_->findListener(lc->name) != nullptr) {
@@ -285,6 +301,10 @@ absl::Status Server::reconcileListeners(bool startup) {
                                 : lc->stat_prefix,
         ".");
     auto stats = std::make_shared<ListenerStats>(*store_, prefix);
+    const auto& limits = overload_->config().listener_connection_limits;
+    if (auto limit = limits.find(lc->name); limit != limits.end()) {
+      stats->connection_limit = limit->second;
+    }
     for (int w = 0; w < count; ++w) {
       workers_[w]->addListener(lc->name, std::move(bound->sockets[w]), stats);
     }

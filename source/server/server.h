@@ -16,6 +16,7 @@
 #include "source/config/snapshot.h"
 #include "source/event/dispatcher.h"
 #include "source/server/options.h"
+#include "source/server/overload_manager.h"
 #include "source/server/worker.h"
 #include "source/stats/store.h"
 #include "source/upstream/dns_clusters.h"
@@ -96,6 +97,8 @@ class Server : public admin::AdminContext, public xds::XdsManager::Callbacks {
   google::protobuf::Timestamp loaded_at_;
   std::chrono::steady_clock::time_point started_;
   event::Dispatcher main_{"main"};
+  // Before workers_, which use it until they stop; after main_, whose timer it holds.
+  std::unique_ptr<OverloadManager> overload_;
   std::vector<std::unique_ptr<Worker>> workers_;
   // After main_: their timers, queries and connections live on the main loop.
   std::unique_ptr<upstream::DnsClusters> dns_;

@@ -2,25 +2,29 @@
 
 #include "source/network/original_dst.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <optional>
 
 #include "spdlog/spdlog.h"
 
 namespace remora::server {
 
-Worker::Worker(uint32_t index, stats::Store* store)
+Worker::Worker(uint32_t index, stats::Store* store, OverloadManager* overload)
     : index_(index),
       store_(store),
+      overload_(overload),
       dispatcher_("worker_" + std::to_string(index)),
       clusters_(index) {}
 
 Worker::~Worker() { stop(); }
 
 void Worker::sweepOriginalDst() {
-  for (const auto& [cluster, address] :
-       clusters_.sweepOriginalDst(std::chrono::steady_clock::now())) {
-    http_pools_.drainIf(
-        [&](const std::string& c, const std::string& a) { return c == cluster && a == address; });
+  // Pairs, not structured bindings: clang 14 (the ASan tree) cannot capture those in a lambda.
+  for (const auto& dropped : clusters_.sweepOriginalDst(std::chrono::steady_clock::now())) {
+    http_pools_.drainIf([&](const std::string& c, const std::string& a) {
+      return c == dropped.first && a == dropped.second;
+    });
   }
   if (clusters_.hasOriginalDstHosts()) original_dst_sweep_->enable(kSweepPeriod);
 }
@@ -82,8 +86,12 @@ void Worker::addListener(std::string name, network::SocketFd fd,
     l->worker = this;
     l->name = std::make_shared<const std::string>(std::move(name));
     l->stats = std::move(stats);
+    // Backlog 0: the socket already listens with the configured tcp_backlog_size; -1 would make
+    // libevent call listen() again with its own default of 128.
     l->listener = evconnlistener_new(dispatcher_.base(), &Worker::onAccept, l.get(),
-                                     LEV_OPT_CLOSE_ON_FREE, -1, raw);
+                                     LEV_OPT_CLOSE_ON_FREE, 0, raw);
+    evconnlistener_set_error_cb(l->listener, &Worker::onAcceptError);
+    if (!accepting_) evconnlistener_disable(l->listener);
     listeners_.push_back(std::move(l));
     bindListenerConfigs();
   });
@@ -152,6 +160,7 @@ void Worker::closeSession(network::Session* session) {
   it->second.done = true;
   it->second.stats->downstream_cx_active.dec();
   it->second.stats->downstream_cx_destroy.inc();
+  releaseConnection(*it->second.stats);
   active_sessions_.fetch_sub(1, std::memory_order_relaxed);
   // Destroying a session closes its sockets; not from inside one of its own callbacks (this runs
   // from a timer), so at once.
@@ -184,17 +193,84 @@ void Worker::bindListenerConfigs() {
   }
 }
 
+void Worker::setAccepting(bool accepting) {
+  dispatcher_.post([this, accepting] {
+    accepting_ = accepting;
+    for (auto& l : listeners_) {
+      // A listener backing off after EMFILE resumes when its timer fires.
+      if (l->backoff_timer != nullptr && l->backoff_timer->enabled()) continue;
+      if (accepting) {
+        evconnlistener_enable(l->listener);
+      } else {
+        evconnlistener_disable(l->listener);
+      }
+    }
+  });
+}
+
 void Worker::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int len, void* arg) {
   auto* l = static_cast<ActiveListener*>(arg);
   l->worker->accept(*l, network::SocketFd(fd), addr, len);
 }
 
+void Worker::onAcceptError(evconnlistener*, void* arg) {
+  auto* l = static_cast<ActiveListener*>(arg);
+  l->worker->acceptFailed(*l, EVUTIL_SOCKET_ERROR());
+}
+
+void Worker::acceptFailed(ActiveListener& l, int error) {
+  if (error != EMFILE && error != ENFILE && error != ENOBUFS && error != ENOMEM) {
+    spdlog::warn("listener '{}': accept: {}", *l.name, evutil_socket_error_to_string(error));
+    return;
+  }
+  // The pending connection stays in the backlog, so the socket stays readable: retrying at once
+  // would spin the loop until a descriptor frees up. Pause, and try again later.
+  if (l.backoff.count() == 0) {
+    spdlog::warn("listener '{}': accept: {}; pausing accepts until descriptors free up", *l.name,
+                 evutil_socket_error_to_string(error));
+  }
+  l.backoff = std::clamp(l.backoff * 2, kMinAcceptBackoff, kMaxAcceptBackoff);
+  l.stats->downstream_cx_accept_backoff.inc();
+  evconnlistener_disable(l.listener);
+  if (l.backoff_timer == nullptr) {
+    l.backoff_timer = dispatcher_.createTimer([this, listener = &l] {
+      if (accepting_) evconnlistener_enable(listener->listener);
+    });
+  }
+  l.backoff_timer->enable(l.backoff);
+}
+
+void Worker::releaseConnection(ListenerStats& stats) {
+  stats.open_connections.fetch_sub(1, std::memory_order_relaxed);
+  if (overload_ != nullptr) overload_->releaseConnection();
+}
+
 void Worker::accept(ActiveListener& l, network::SocketFd fd, const sockaddr* addr, int len) {
-  l.stats->downstream_cx_total.inc();
+  l.backoff = std::chrono::milliseconds(0);
   if (l.config == nullptr || l.config->filter_chains.empty()) {
+    l.stats->downstream_cx_total.inc();
     l.stats->no_filter_chain_match.inc();
     return;  // fd closes here.
   }
+  // Over a limit the connection is closed as soon as it is accepted, as Envoy does: the client
+  // sees the close at once instead of waiting in a backlog.
+  if (overload_ != nullptr &&
+      overload_->state().reject_incoming_connections.load(std::memory_order_relaxed)) {
+    l.stats->downstream_cx_overload_reject.inc();
+    return;
+  }
+  if (l.stats->open_connections.fetch_add(1, std::memory_order_relaxed) >=
+      l.stats->connection_limit) {
+    l.stats->open_connections.fetch_sub(1, std::memory_order_relaxed);
+    l.stats->downstream_cx_overflow.inc();
+    return;
+  }
+  if (overload_ != nullptr && !overload_->tryAcquireConnection()) {
+    l.stats->open_connections.fetch_sub(1, std::memory_order_relaxed);
+    l.stats->downstream_global_cx_overflow.inc();
+    return;
+  }
+  l.stats->downstream_cx_total.inc();
   const auto& chain = l.config->filter_chains.front();
   network::Address peer = network::Address::fromSockaddr(addr, static_cast<socklen_t>(len));
   l.stats->downstream_cx_active.inc();
@@ -225,6 +301,7 @@ void Worker::sessionDone(network::Session& session) {
   it->second.done = true;
   it->second.stats->downstream_cx_active.dec();
   it->second.stats->downstream_cx_destroy.inc();
+  releaseConnection(*it->second.stats);
   active_sessions_.fetch_sub(1, std::memory_order_relaxed);
   // Destroyed on a later loop turn: we are inside one of the session's own callbacks.
   dispatcher_.post([this, key = &session] { sessions_.erase(key); });

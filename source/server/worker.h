@@ -19,6 +19,7 @@
 #include "source/event/dispatcher.h"
 #include "source/network/listen_socket.h"
 #include "source/server/listener_stats.h"
+#include "source/server/overload_manager.h"
 #include "source/upstream/http1_conn_pool.h"
 #include "source/upstream/worker_clusters.h"
 
@@ -28,7 +29,9 @@ class Worker : public network::WorkerContext {
  public:
   // `store`, when given, gets a stats shard for this worker's thread (increments without atomic
   // read-modify-writes); without one, stats still count, through the shared shard.
-  explicit Worker(uint32_t index, stats::Store* store = nullptr);
+  // `overload`, when given, outlives the worker; without one, nothing limits connections.
+  explicit Worker(uint32_t index, stats::Store* store = nullptr,
+                  OverloadManager* overload = nullptr);
   ~Worker() override;
 
   void start();
@@ -47,6 +50,8 @@ class Worker : public network::WorkerContext {
                            std::chrono::milliseconds drain_time);
   // Stops accepting on every listener (drain); `done` runs on the worker afterwards.
   void stopListeners(std::function<void()> done);
+  // The overload manager's stop_accepting_connections: listeners stop or resume accepting.
+  void setAccepting(bool accepting);
   // Sessions not yet finished; read from the main thread while draining.
   size_t activeSessions() const { return active_sessions_.load(std::memory_order_relaxed); }
 
@@ -57,6 +62,14 @@ class Worker : public network::WorkerContext {
   uint32_t workerIndex() const override { return index_; }
   const config::SnapshotConstSharedPtr& currentSnapshot() const override { return snapshot_; }
   void sessionDone(network::Session& session) override;
+  const network::OverloadState& overload() const override {
+    return overload_ != nullptr ? overload_->state() : network::OverloadState::none();
+  }
+
+  // The first pause after accept() runs out of file descriptors; it doubles while it keeps
+  // failing, up to the maximum.
+  static constexpr std::chrono::milliseconds kMinAcceptBackoff{10};
+  static constexpr std::chrono::milliseconds kMaxAcceptBackoff{1000};
 
  private:
   struct ActiveListener {
@@ -65,6 +78,9 @@ class Worker : public network::WorkerContext {
     evconnlistener* listener;
     config::ListenerConfigConstSharedPtr config;  // From the current snapshot; null if removed.
     std::shared_ptr<ListenerStats> stats;
+    // Armed while accepting is paused after EMFILE and the like.
+    event::TimerPtr backoff_timer;
+    std::chrono::milliseconds backoff{0};
   };
   struct OwnedSession {
     std::unique_ptr<network::Session> session;
@@ -76,6 +92,10 @@ class Worker : public network::WorkerContext {
     const config::ListenerConfig* listener_config;
   };
   static void onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int len, void* arg);
+  static void onAcceptError(evconnlistener*, void* arg);
+  void acceptFailed(ActiveListener& listener, int error);
+  // A session is over: its listener's and the global connection counts go down.
+  void releaseConnection(ListenerStats& stats);
   void accept(ActiveListener& listener, network::SocketFd fd, const sockaddr* addr, int len);
   void bindListenerConfigs();
   // Tells the matching sessions to drain, and closes those still open after `drain_time`.
@@ -85,6 +105,8 @@ class Worker : public network::WorkerContext {
 
   uint32_t index_;
   stats::Store* store_;
+  OverloadManager* overload_;
+  bool accepting_ = true;
   event::Dispatcher dispatcher_;
   std::thread thread_;
   config::SnapshotConstSharedPtr snapshot_;

@@ -69,14 +69,16 @@ std::shared_ptr<const Host> WorkerClusters::originalDstHost(const Cluster& clust
 std::vector<std::pair<std::string, std::string>> WorkerClusters::sweepOriginalDst(
     std::chrono::steady_clock::time_point now) {
   std::vector<std::pair<std::string, std::string>> dropped;
-  for (auto& [cluster, state] : original_dst_) {
-    absl::erase_if(state.hosts, [&](const auto& kv) {
-      const DstHost& h = kv.second;
-      if (h.active > 0 || now - h.last_used < state.cleanup_interval) return false;
-      if (state.registry != nullptr) state.registry->remove(kv.first);
-      dropped.emplace_back(cluster, kv.first);
-      return true;
-    });
+  // Explicit captures: clang 14 (the ASan tree) cannot capture structured bindings.
+  for (auto& [cluster_name, dst_state] : original_dst_) {
+    absl::erase_if(dst_state.hosts,
+                   [&, &cluster = cluster_name, &state = dst_state](const auto& kv) {
+                     const DstHost& h = kv.second;
+                     if (h.active > 0 || now - h.last_used < state.cleanup_interval) return false;
+                     if (state.registry != nullptr) state.registry->remove(kv.first);
+                     dropped.emplace_back(cluster, kv.first);
+                     return true;
+                   });
   }
   absl::erase_if(original_dst_, [](const auto& kv) { return kv.second.hosts.empty(); });
   return dropped;

@@ -84,6 +84,7 @@ TEST_CASE("a valid static config builds listeners and clusters with their settin
   CHECK(l.name == "tcp");
   CHECK(l.address.asString() == "127.0.0.1:10000");
   CHECK(l.per_connection_buffer_limit_bytes == 1024 * 1024);
+  CHECK(l.tcp_backlog_size == 1024);  // Envoy's default.
   const auto* tcp =
       dynamic_cast<const tcp_proxy::TcpProxyFactory*>(l.filter_chains[0].terminal_filter.get());
   REQUIRE(tcp != nullptr);
@@ -110,6 +111,17 @@ TEST_CASE("weighted cluster picks follow the weights", "[config]") {
   int a = 0;
   for (uint64_t r = 0; r < 100; ++r) a += tcp->config().pickCluster(r) == "a";
   CHECK(a == 80);
+}
+
+TEST_CASE("a listener's tcp_backlog_size is taken and 0 is refused", "[config]") {
+  const std::string at = "port_value: 10000}}";
+  Built b = build(goodWith(at, at + "\n    tcp_backlog_size: 77"));
+  REQUIRE(b.status.ok());
+  CHECK(b.snapshot->listeners[0]->tcp_backlog_size == 77);
+  b = build(goodWith(at, at + "\n    tcp_backlog_size: 0"));
+  REQUIRE_FALSE(b.status.ok());
+  CHECK(std::string(b.status.message()) ==
+        "static_resources.listeners[0].tcp_backlog_size: must be at least 1");
 }
 
 TEST_CASE("an endpoint port out of range names the full field path", "[config]") {

@@ -393,7 +393,7 @@ TEST_CASE("request headers larger than max_request_headers_kb get 431", "[http]"
 }
 
 TEST_CASE(
-    "a client that never finishes its request head is disconnected after "
+    "a client that never finishes its request head is answered 408 and disconnected after "
     "request_headers_timeout",
     "[http]") {
   HttpBackend backend;
@@ -402,6 +402,9 @@ TEST_CASE(
   REQUIRE(client.connected());
   const auto start = std::chrono::steady_clock::now();
   REQUIRE(client.sendRaw("GET / HTTP/1.1\r\nHost: backend\r\nX-Slow: "));
+  ClientResponse r = client.readResponse();
+  CHECK(r.status == 408);
+  CHECK(r.body == "request header timeout");
   CHECK(client.waitForClose(5s));
   const auto elapsed = std::chrono::steady_clock::now() - start;
   CHECK(elapsed >= 900ms);

@@ -15,7 +15,8 @@ inline constexpr int kKeys = 10000;
 inline std::vector<HashTarget> weightedTargets(const std::vector<uint32_t>& weights) {
   std::vector<HashTarget> targets;
   for (size_t i = 0; i < weights.size(); ++i) {
-    targets.push_back({"10.0.0." + std::to_string(i + 1) + ":8080", weights[i]});
+    targets.push_back(
+        {"10.0.0." + std::to_string(i + 1) + ":8080", static_cast<double>(weights[i])});
   }
   return targets;
 }
