@@ -92,6 +92,12 @@ absl::StatusOr<std::shared_ptr<upstream::HostSet>> buildHosts(
     entry.region = locality.locality().region();
     entry.zone = locality.locality().zone();
     entry.sub_zone = locality.locality().sub_zone();
+    // Envoy's bound: the priority set holds one level per number up to the highest, so an
+    // unbounded value from a control plane would be an allocation of its choosing.
+    if (locality.priority() > 128) {
+      return invalidAt(fieldPath(lpath, "priority"),
+                       absl::StrCat(locality.priority(), " is over the maximum of 128"));
+    }
     entry.priority = locality.priority();
     if (locality.has_load_balancing_weight()) {
       if (locality.load_balancing_weight().value() == 0) {

@@ -87,6 +87,29 @@ endpoints:
         "cla.policy.overprovisioning_factor: must be greater than 0");
 }
 
+TEST_CASE("a priority over 128 is rejected at its path", "[config]") {
+  // Found by the xds_cluster fuzzer: priority 4,000,000,000 made the priority set allocate a
+  // level for every number below it, and the process ran out of memory.
+  auto set = hostsFrom(R"(
+cluster_name: c
+endpoints:
+- priority: 4000000000
+  lb_endpoints:
+  - endpoint: {address: {socket_address: {address: 10.0.0.1, port_value: 80}}}
+)");
+  REQUIRE_FALSE(set.ok());
+  CHECK(std::string(set.status().message()) ==
+        "cla.endpoints[0].priority: 4000000000 is over the maximum of 128");
+  auto edge = hostsFrom(R"(
+cluster_name: c
+endpoints:
+- priority: 128
+  lb_endpoints:
+  - endpoint: {address: {socket_address: {address: 10.0.0.1, port_value: 80}}}
+)");
+  CHECK(edge.ok());
+}
+
 TEST_CASE("a built cluster carries its priority set and membership gauges", "[config]") {
   envoy::config::cluster::v3::Cluster proto;
   ParseReport report;

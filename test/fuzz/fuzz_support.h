@@ -12,11 +12,17 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/stubs/logging.h"
 #include "spdlog/spdlog.h"
 
 namespace remora::fuzz {
 
-inline void quietLogs() { spdlog::set_level(spdlog::level::off); }
+// Remora's logs and protobuf's (a line per invalid UTF-8 string field, which mutated inputs are
+// full of) would bury a finding's report.
+inline void quietLogs() {
+  spdlog::set_level(spdlog::level::off);
+  google::protobuf::SetLogHandler(nullptr);
+}
 
 inline bool namesSpecialFile(const uint8_t* data, size_t size) {
   const absl::string_view input(reinterpret_cast<const char*>(data), size);
