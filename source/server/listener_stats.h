@@ -2,11 +2,9 @@
 // by the workers that accept for the listener.
 #pragma once
 
-#include <atomic>
-#include <cstdint>
-#include <limits>
 #include <string>
 
+#include "source/server/connection_limit.h"
 #include "source/stats/store.h"
 
 namespace remora::server {
@@ -32,10 +30,8 @@ struct ListenerStats {
   // paused instead of retrying at once.
   stats::Counter& downstream_cx_accept_backoff;
 
-  // Runtime envoy.resource_limits.listener.<name>.connection_limit, and the connections open on
-  // every worker against it.
-  uint64_t connection_limit = std::numeric_limits<uint64_t>::max();
-  std::atomic<uint64_t> open_connections{0};
+  // Runtime envoy.resource_limits.listener.<name>.connection_limit, counted on every worker.
+  ConnectionLimit connections;
 };
 
 }  // namespace remora::server

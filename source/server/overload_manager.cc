@@ -13,6 +13,7 @@ OverloadManager::OverloadManager(OverloadConfig config, event::Dispatcher& main,
     : config_(std::move(config)),
       set_accepting_(std::move(set_accepting)),
       heap_bytes_(std::move(heap_bytes)) {
+  if (config_.global_max_connections) connections_.setMax(*config_.global_max_connections);
   if (config_.hasHeapMonitor()) {
     heap_pressure_ = &store.gauge(absl::StrCat("overload.", kFixedHeapMonitor, ".pressure"));
     timer_ = main.createTimer([this] {

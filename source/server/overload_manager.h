@@ -10,6 +10,7 @@
 
 #include "api/network/overload_state.h"
 #include "source/event/dispatcher.h"
+#include "source/server/connection_limit.h"
 #include "source/server/overload_config.h"
 #include "source/stats/store.h"
 
@@ -32,17 +33,9 @@ class OverloadManager {
   const OverloadConfig& config() const { return config_; }
 
   // Any thread. False when the global limit is reached; the connection must then be closed.
-  bool tryAcquireConnection() {
-    if (!config_.global_max_connections) return true;
-    uint64_t open = open_connections_.fetch_add(1, std::memory_order_relaxed);
-    if (open < *config_.global_max_connections) return true;
-    open_connections_.fetch_sub(1, std::memory_order_relaxed);
-    return false;
-  }
-  void releaseConnection() {
-    if (config_.global_max_connections) open_connections_.fetch_sub(1, std::memory_order_relaxed);
-  }
-  uint64_t openConnections() const { return open_connections_.load(std::memory_order_relaxed); }
+  bool tryAcquireConnection() { return connections_.tryAcquire(); }
+  void releaseConnection() { connections_.release(); }
+  uint64_t openConnections() const { return connections_.open(); }
 
  private:
   OverloadConfig config_;
@@ -50,7 +43,7 @@ class OverloadManager {
   HeapBytes heap_bytes_;
   network::OverloadState state_;
   bool accepting_ = true;
-  std::atomic<uint64_t> open_connections_{0};
+  ConnectionLimit connections_;
   stats::Gauge* heap_pressure_ = nullptr;  // Percent, as Envoy's overload.<monitor>.pressure.
   // overload.<action>.active, by OverloadActionKind.
   stats::Gauge* active_[4] = {};

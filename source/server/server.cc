@@ -303,7 +303,7 @@ absl::Status Server::reconcileListeners(bool startup) {
     auto stats = std::make_shared<ListenerStats>(*store_, prefix);
     const auto& limits = overload_->config().listener_connection_limits;
     if (auto limit = limits.find(lc->name); limit != limits.end()) {
-      stats->connection_limit = limit->second;
+      stats->connections.setMax(limit->second);
     }
     for (int w = 0; w < count; ++w) {
       workers_[w]->addListener(lc->name, std::move(bound->sockets[w]), stats);

@@ -157,11 +157,7 @@ void Worker::drainSessions(std::function<bool(const OwnedSession&)> matches,
 void Worker::closeSession(network::Session* session) {
   auto it = sessions_.find(session);
   if (it == sessions_.end() || it->second.done) return;
-  it->second.done = true;
-  it->second.stats->downstream_cx_active.dec();
-  it->second.stats->downstream_cx_destroy.inc();
-  releaseConnection(*it->second.stats);
-  active_sessions_.fetch_sub(1, std::memory_order_relaxed);
+  settle(it->second);
   // Destroying a session closes its sockets; not from inside one of its own callbacks (this runs
   // from a timer), so at once.
   sessions_.erase(it);
@@ -240,9 +236,13 @@ void Worker::acceptFailed(ActiveListener& l, int error) {
   l.backoff_timer->enable(l.backoff);
 }
 
-void Worker::releaseConnection(ListenerStats& stats) {
-  stats.open_connections.fetch_sub(1, std::memory_order_relaxed);
+void Worker::settle(OwnedSession& session) {
+  session.done = true;
+  session.stats->downstream_cx_active.dec();
+  session.stats->downstream_cx_destroy.inc();
+  session.stats->connections.release();
   if (overload_ != nullptr) overload_->releaseConnection();
+  active_sessions_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void Worker::accept(ActiveListener& l, network::SocketFd fd, const sockaddr* addr, int len) {
@@ -259,14 +259,12 @@ void Worker::accept(ActiveListener& l, network::SocketFd fd, const sockaddr* add
     l.stats->downstream_cx_overload_reject.inc();
     return;
   }
-  if (l.stats->open_connections.fetch_add(1, std::memory_order_relaxed) >=
-      l.stats->connection_limit) {
-    l.stats->open_connections.fetch_sub(1, std::memory_order_relaxed);
+  if (!l.stats->connections.tryAcquire()) {
     l.stats->downstream_cx_overflow.inc();
     return;
   }
   if (overload_ != nullptr && !overload_->tryAcquireConnection()) {
-    l.stats->open_connections.fetch_sub(1, std::memory_order_relaxed);
+    l.stats->connections.release();
     l.stats->downstream_global_cx_overflow.inc();
     return;
   }
@@ -298,11 +296,7 @@ void Worker::sessionDone(network::Session& session) {
     return;
   }
   if (it->second.done) return;
-  it->second.done = true;
-  it->second.stats->downstream_cx_active.dec();
-  it->second.stats->downstream_cx_destroy.inc();
-  releaseConnection(*it->second.stats);
-  active_sessions_.fetch_sub(1, std::memory_order_relaxed);
+  settle(it->second);
   // Destroyed on a later loop turn: we are inside one of the session's own callbacks.
   dispatcher_.post([this, key = &session] { sessions_.erase(key); });
 }

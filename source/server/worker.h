@@ -94,8 +94,9 @@ class Worker : public network::WorkerContext {
   static void onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int len, void* arg);
   static void onAcceptError(evconnlistener*, void* arg);
   void acceptFailed(ActiveListener& listener, int error);
-  // A session is over: its listener's and the global connection counts go down.
-  void releaseConnection(ListenerStats& stats);
+  // A session is over: marked done, counted in its listener's stats, and its slots in the
+  // listener's and the global connection limits given back.
+  void settle(OwnedSession& session);
   void accept(ActiveListener& listener, network::SocketFd fd, const sockaddr* addr, int len);
   void bindListenerConfigs();
   // Tells the matching sessions to drain, and closes those still open after `drain_time`.

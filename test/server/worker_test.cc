@@ -116,7 +116,7 @@ struct LimitedWorker {
     port = bound->address.port();
     publishAndWait(worker, snapshotTo(store, backend));
     stats = std::make_shared<ListenerStats>(store, "listener.test.");
-    stats->connection_limit = connection_limit;
+    stats->connections.setMax(connection_limit);
     worker.addListener("l", std::move(bound->sockets[0]), stats);
   }
   ~LimitedWorker() { worker.stop(); }
