@@ -11,6 +11,9 @@
 
 #include "absl/strings/string_view.h"
 
+namespace remora::buffer {
+class MemoryAccount;
+}
 namespace remora::event {
 class Dispatcher;
 }
@@ -42,6 +45,9 @@ class StreamCallbacks {
   virtual network::WorkerContext& worker() = 0;
   virtual const config::Snapshot& snapshot() = 0;
   virtual StreamInfo& streamInfo() = 0;
+  // What this stream's buffers (and the upstream connection while it serves the stream) are
+  // charged to, for buffer accounting.
+  virtual buffer::MemoryAccount& bufferAccount() = 0;
   // The route chosen for the request headers as they are now; nullptr when none matched.
   virtual const router::Route* route() = 0;
   virtual const router::RouteTable& routeTable() = 0;

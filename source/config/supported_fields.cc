@@ -21,6 +21,8 @@ const absl::flat_hash_set<std::string>& supportedFields() {
       "envoy.config.overload.v3.OverloadManager.refresh_interval",
       "envoy.config.overload.v3.OverloadManager.resource_monitors",
       "envoy.config.overload.v3.OverloadManager.actions",
+      "envoy.config.overload.v3.OverloadManager.buffer_factory_config",
+      "envoy.config.overload.v3.BufferFactoryConfig.minimum_account_to_track_power_of_two",
       "envoy.config.overload.v3.ResourceMonitor.name",
       "envoy.config.overload.v3.ResourceMonitor.typed_config",
       "envoy.config.overload.v3.OverloadAction.name",
@@ -34,6 +36,7 @@ const absl::flat_hash_set<std::string>& supportedFields() {
       "envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig."
       "max_active_downstream_connections",
       "envoy.extensions.resource_monitors.fixed_heap.v3.FixedHeapConfig.max_heap_size_bytes",
+      "remora.resource_monitors.v1.BufferedBytesConfig.max_buffered_bytes",
       // Node: reported by /server_info now, sent to the control plane with xDS.
       "envoy.config.core.v3.Node.id",
       "envoy.config.core.v3.Node.cluster",
@@ -110,6 +113,7 @@ const absl::flat_hash_set<std::string>& supportedFields() {
       "envoy.config.core.v3.GrpcService.envoy_grpc",
       "envoy.config.core.v3.GrpcService.google_grpc",
       "envoy.config.core.v3.GrpcService.EnvoyGrpc.cluster_name",
+      "envoy.config.core.v3.GrpcService.EnvoyGrpc.max_receive_message_length",
       "envoy.config.core.v3.GrpcService.GoogleGrpc.target_uri",
       "envoy.config.core.v3.GrpcService.GoogleGrpc.stat_prefix",
       "envoy.config.core.v3.GrpcService.GoogleGrpc.channel_credentials",

@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "source/buffer/memory_account.h"
+
 namespace remora::event {
 
 class Dispatcher;
@@ -77,6 +79,9 @@ class Dispatcher {
   void deferredDelete(DeferredDeletablePtr object);
   event_base* base() { return base_; }
   const std::string& name() const { return name_; }
+  // The accounts of every buffer on this loop (total() may be read from any thread).
+  buffer::MemoryTracker& bufferTracker() { return buffer_tracker_; }
+  const buffer::MemoryTracker& bufferTracker() const { return buffer_tracker_; }
 
   // Must be called once before any dispatcher is created: makes libevent thread-aware.
   static void initializeLibevent();
@@ -86,6 +91,8 @@ class Dispatcher {
   void runPosted();
 
   std::string name_;
+  // Declared first, destroyed last: connections still alive at shutdown credit it as they close.
+  buffer::MemoryTracker buffer_tracker_;
   event_base* base_;
   ::event* post_event_;
   ::event* delete_event_;

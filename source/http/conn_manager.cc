@@ -379,6 +379,8 @@ void ActiveStream::switchToTunnel() {
   session_.scheduleProcessInput();
 }
 
+buffer::MemoryAccount& ActiveStream::bufferAccount() { return *session_.account_; }
+
 void ActiveStream::resetStream() {
   if (destroyed_) return;
   session_.finish(/*downstream_reset=*/false);
@@ -446,6 +448,7 @@ ConnManagerSession::ConnManagerSession(network::WorkerContext& worker,
       snapshot_(std::move(snapshot)),
       peer_(peer),
       buffer_limit_(buffer_limit),
+      account_(worker.dispatcher().bufferTracker().createAccount(*this)),
       parser_(http1::MessageType::kRequest, *this, config.limits),
       pending_body_(evbuffer_new()),
       out_(evbuffer_new()),
@@ -459,6 +462,7 @@ ConnManagerSession::~ConnManagerSession() {
   evbuffer_free(pending_body_);
   evbuffer_free(out_);
   evbuffer_free(scratch_);
+  account_->clearResetHandler();  // Destroyed without finish() (worker shutdown).
 }
 
 void ConnManagerSession::start(network::SocketFd fd, const network::Address& local) {
@@ -469,6 +473,7 @@ void ConnManagerSession::start(network::SocketFd fd, const network::Address& loc
   conn_ = std::make_unique<network::Connection>(worker_.dispatcher(), std::move(fd),
                                                 static_cast<network::ConnectionCallbacks&>(*this));
   conn_->setBufferLimit(buffer_limit_);
+  conn_->setAccount(*account_);
   process_timer_ = worker_.dispatcher().createTimer([this] { processInput(); });
   last_activity_ = Clock::now();
   if (config_.idle_timeout.count() > 0) {
@@ -664,9 +669,22 @@ void ConnManagerSession::closeConnection(bool flush) {
   conn_->shutdownWrite();
 }
 
+void ConnManagerSession::resetForOverload() {
+  if (done_) return;
+  // As Envoy resets an HTTP/1 stream: the connection closes without a response, and the log says
+  // why (OM, "overload").
+  if (stream_ != nullptr && !stream_->response_complete_) {
+    stream_->info_.setFlag(kOverloadManager);
+    stream_->info_.response_code_details = "overload";
+  }
+  finish(/*downstream_reset=*/false);
+}
+
 void ConnManagerSession::finish(bool downstream_reset) {
   if (done_) return;
   done_ = true;
+  // Finished: what it still holds until destroyed is not worth a reset.
+  account_->clearResetHandler();
   if (stream_ != nullptr) {
     std::unique_ptr<ActiveStream> stream = std::move(stream_);
     stream->destroyed_ = true;

@@ -10,6 +10,7 @@
 
 #include "api/http/filter.h"
 #include "api/network/filter.h"
+#include "source/buffer/memory_account.h"
 #include "source/config/snapshot.h"
 #include "source/http/conn_manager_config.h"
 #include "source/http/header_map.h"
@@ -31,6 +32,7 @@ class ActiveStream : public StreamCallbacks, public event::DeferredDeletable {
   network::WorkerContext& worker() override;
   const config::Snapshot& snapshot() override;
   StreamInfo& streamInfo() override { return info_; }
+  buffer::MemoryAccount& bufferAccount() override;
   const router::Route* route() override;
   const router::RouteTable& routeTable() override;
   void sendLocalReply(uint32_t status, absl::string_view body, absl::string_view details) override;
@@ -88,7 +90,8 @@ class ActiveStream : public StreamCallbacks, public event::DeferredDeletable {
 
 class ConnManagerSession : public network::Session,
                            private network::ConnectionCallbacks,
-                           private http1::ParserCallbacks {
+                           private http1::ParserCallbacks,
+                           private buffer::ResetHandler {
  public:
   ConnManagerSession(network::WorkerContext& worker, const ConnManagerConfig& config,
                      config::SnapshotConstSharedPtr snapshot, const network::Address& peer,
@@ -109,6 +112,8 @@ class ConnManagerSession : public network::Session,
   void onBody(absl::string_view data) override;
   void onTrailers(HeaderMap&& trailers) override;
   void onMessageComplete() override;
+  // buffer::ResetHandler: reset_high_memory_stream chose this connection (its stream, for HTTP/1).
+  void resetForOverload() override;
 
   void processInput();
   void onProtocolError();
@@ -130,6 +135,8 @@ class ConnManagerSession : public network::Session,
   network::Address peer_;
   network::Address local_;
   uint32_t buffer_limit_;
+  // Before conn_: the connection credits it when destroyed.
+  buffer::AccountRef account_;
   network::ConnectionPtr conn_;
   http1::Parser parser_;
   std::unique_ptr<ActiveStream> stream_;

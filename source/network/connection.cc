@@ -33,7 +33,9 @@ Connection::Connection(event::Dispatcher& dispatcher, ConnectionCallbacks& callb
     : dispatcher_(dispatcher),
       callbacks_(callbacks),
       input_(evbuffer_new()),
-      output_(evbuffer_new()) {}
+      output_(evbuffer_new()),
+      charge_(dispatcher.bufferTracker().unowned()),
+      accounting_(dispatcher.bufferTracker().enabled()) {}
 
 Connection::Connection(event::Dispatcher& dispatcher, SocketFd fd, ConnectionCallbacks& callbacks)
     : Connection(dispatcher, callbacks) {
@@ -101,6 +103,10 @@ void Connection::close() {
   if (connect_timer_) connect_timer_->disable();
   connecting_ = false;
   fd_.reset();
+  // Never sent now; released at once rather than when the owner gets round to destroying us,
+  // which may be a loop turn later (and after an overload reset, that memory is the point).
+  evbuffer_drain(output_, evbuffer_get_length(output_));
+  syncCharge();
 }
 
 void Connection::readEnable(bool enabled) {
@@ -121,6 +127,7 @@ void Connection::write(evbuffer* data) {
   }
   const bool was_empty = evbuffer_get_length(output_) == 0;
   evbuffer_add_buffer(output_, data);
+  syncCharge();
   // The write happens once the current callback returns, still in this loop turn: a response's
   // head and body, or several pipelined responses, then leave in one sendmsg instead of one each,
   // and a socket that takes it all is never polled for writability.
@@ -176,8 +183,9 @@ void Connection::flush() {
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) break;
     pending_error_ = n < 0 ? errno : EPIPE;
     event_active(write_ev_, EV_WRITE, 0);
-    return;
+    break;
   }
+  syncCharge();
 }
 
 void Connection::updateWriteInterest() {
@@ -245,6 +253,8 @@ void Connection::handleRead() {
     bulk_reads_ = static_cast<size_t>(n) > kReadSize / 2;
     bytes_read_ += n;
     callbacks_.onData(*this);
+    // What the callback consumed (or left, when the reader is paused) is what stays charged.
+    syncCharge();
     return;
   }
   if (n == 0) {
@@ -252,6 +262,7 @@ void Connection::handleRead() {
     read_enabled_ = false;
     read_eof_ = true;
     raise(ConnectionEvent::kRemoteEof);
+    syncCharge();
     return;
   }
   if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "source/buffer/length_charge.h"
 #include "source/event/dispatcher.h"
 #include "source/network/address.h"
 #include "source/network/listen_socket.h"
@@ -65,6 +66,16 @@ class Connection {
   void close();
   bool closed() const { return fd_.get() < 0; }
 
+  // What both buffers hold is charged to `account` from now on (by default the loop's unowned
+  // account); what they hold already moves with it. The charge is brought up to date after each
+  // of this connection's reads, writes, flushes and its close: bytes another party drains from
+  // input() outside those (a pipelined request parsed from a timer) are credited at the next one.
+  void setAccount(buffer::MemoryAccount& account) {
+    syncCharge();
+    charge_.setAccount(account);
+  }
+  // Back to the loop's unowned account (a connection going idle in a pool).
+  void clearAccount() { setAccount(dispatcher_.bufferTracker().unowned()); }
   void setBufferLimit(uint32_t bytes) { buffer_limit_ = bytes; }
   uint32_t bufferLimit() const { return buffer_limit_; }
   uint64_t bytesRead() const { return bytes_read_; }
@@ -82,6 +93,9 @@ class Connection {
   void raise(ConnectionEvent event);
   void updateWriteInterest();
   void checkHighWatermark();
+  void syncCharge() {
+    if (accounting_) charge_.sync(evbuffer_get_length(input_) + evbuffer_get_length(output_));
+  }
 
   event::Dispatcher& dispatcher_;
   ConnectionCallbacks& callbacks_;
@@ -93,6 +107,8 @@ class Connection {
   ::event* flush_ev_ = nullptr;
   evbuffer* input_;
   evbuffer* output_;
+  buffer::LengthCharge charge_;
+  bool accounting_;  // The loop's buffer accounting is on.
   event::TimerPtr connect_timer_;
   uint32_t buffer_limit_ = 1024 * 1024;
   uint64_t bytes_read_ = 0;

@@ -185,6 +185,7 @@ void RouterFilter::flushPending() {
       downstream_blocked_ = true;
       callbacks_->readDisableDownstream(true);
     }
+    chargeBodies();
     return;
   }
   if (buffering_) {
@@ -208,6 +209,7 @@ void RouterFilter::flushPending() {
     downstream_blocked_ = false;
     callbacks_->readDisableDownstream(false);
   }
+  chargeBodies();
 }
 
 void RouterFilter::startAttempt() {
@@ -264,7 +266,7 @@ void RouterFilter::startAttempt() {
     per_try_timer_->enable(policy->per_try_timeout);
   }
   if (acquired.outcome == upstream::Http1ConnPool::Outcome::kReady && acquired.reused) {
-    upstream_ = std::move(acquired.conn);
+    setUpstream(std::move(acquired.conn));
     sendRequest();
     return;
   }
@@ -274,12 +276,17 @@ void RouterFilter::startAttempt() {
     holds_pending_ = true;
   }
   queued_ = acquired.outcome == upstream::Http1ConnPool::Outcome::kQueued;
-  upstream_ = std::move(acquired.conn);
+  setUpstream(std::move(acquired.conn));
+}
+
+void RouterFilter::setUpstream(http::http1::ClientConnectionPtr conn) {
+  upstream_ = std::move(conn);
+  if (upstream_ != nullptr) upstream_->setAccount(callbacks_->bufferAccount());
 }
 
 void RouterFilter::onPoolReady(http::http1::ClientConnectionPtr conn, bool reused) {
   queued_ = false;
-  upstream_ = std::move(conn);
+  setUpstream(std::move(conn));
   if (reused) {
     if (holds_pending_) {
       breakers()->pendingRequests().dec();

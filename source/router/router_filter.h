@@ -13,6 +13,7 @@
 
 #include "api/http/filter.h"
 #include "api/upstream/load_balancer.h"
+#include "source/buffer/length_charge.h"
 #include "source/event/dispatcher.h"
 #include "source/http/header_map.h"
 #include "source/http/http1/client_connection.h"
@@ -40,7 +41,10 @@ class RouterFilter : public http::StreamFilter,
   explicit RouterFilter(const RouterConfig& config);
   ~RouterFilter() override;
 
-  void setCallbacks(http::StreamCallbacks& callbacks) override { callbacks_ = &callbacks; }
+  void setCallbacks(http::StreamCallbacks& callbacks) override {
+    callbacks_ = &callbacks;
+    body_charge_.emplace(callbacks.bufferAccount());
+  }
   http::FilterStatus decodeHeaders(http::HeaderMap& headers, bool end_stream) override;
   http::FilterStatus decodeData(evbuffer* data, bool end_stream) override;
   http::FilterStatus decodeTrailers(http::HeaderMap& trailers) override;
@@ -83,6 +87,14 @@ class RouterFilter : public http::StreamFilter,
   upstream::ResourceManager* breakers() const;
   void sendRequest();
   void flushPending();
+  // The attempt's connection; its buffers are charged to this stream while it serves it.
+  void setUpstream(http::http1::ClientConnectionPtr conn);
+  // Brings the stream's account up to what pending_ and retained_ hold.
+  void chargeBodies() {
+    if (body_charge_->enabled()) {
+      body_charge_->sync(evbuffer_get_length(pending_) + evbuffer_get_length(retained_));
+    }
+  }
   void onRequestComplete();
   // Ends the current attempt: the connection is closed (or returned when `reuse`).
   void endAttempt(bool reuse);
@@ -111,6 +123,8 @@ class RouterFilter : public http::StreamFilter,
   evbuffer* pending_;   // Body not yet written to the current attempt.
   evbuffer* retained_;  // Everything sent so far, for a replay; only while buffering_.
   evbuffer* scratch_;   // Reused for local bodies, replays and end markers; empty between uses.
+  // pending_ and retained_, charged to the stream's account.
+  std::optional<buffer::LengthCharge> body_charge_;
   bool buffering_ = true;
   bool body_expected_ = false;  // The request has a body (framing needed upstream).
   bool request_complete_ = false;

@@ -1,5 +1,6 @@
 #include "source/server/overload_config.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/container/flat_hash_set.h"
@@ -7,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "envoy/extensions/resource_monitors/downstream_connections/v3/downstream_connections.pb.h"
 #include "envoy/extensions/resource_monitors/fixed_heap/v3/fixed_heap.pb.h"
+#include "remora/resource_monitors/v1/buffered_bytes.pb.h"
 #include "source/config/duration_fields.h"
 #include "source/config/field_path.h"
 
@@ -99,6 +101,9 @@ std::optional<OverloadActionKind> actionKind(const std::string& name) {
   if (name == "envoy.overload_actions.reject_incoming_connections") {
     return OverloadActionKind::kRejectIncomingConnections;
   }
+  if (name == "envoy.overload_actions.reset_high_memory_stream") {
+    return OverloadActionKind::kResetHighMemoryStream;
+  }
   return std::nullopt;
 }
 
@@ -108,6 +113,20 @@ absl::Status checkFraction(double v, const std::string& path) {
 }
 
 }  // namespace
+
+std::optional<uint64_t> OverloadConfig::bufferedResetBytes() const {
+  if (!max_buffered_bytes || !minimum_account_to_track_power_of_two) return std::nullopt;
+  std::optional<double> point;
+  for (const auto& a : actions) {
+    if (a.kind != OverloadActionKind::kResetHighMemoryStream) continue;
+    for (const auto& t : a.triggers) {
+      if (t.monitor != OverloadMonitor::kBufferedBytes) continue;
+      point = std::min(point.value_or(1.0), t.saturation_threshold);
+    }
+  }
+  if (!point) return std::nullopt;
+  return static_cast<uint64_t>(*point * static_cast<double>(*max_buffered_bytes));
+}
 
 absl::StatusOr<OverloadConfig> parseOverloadConfig(
     const envoy::config::bootstrap::v3::Bootstrap& bootstrap, config::ParseReport& report) {
@@ -152,12 +171,31 @@ absl::StatusOr<OverloadConfig> parseOverloadConfig(
                          "must be greater than 0");
       }
       out.global_max_connections = static_cast<uint64_t>(c.max_active_downstream_connections());
+    } else if (m.name() == kBufferedBytesMonitor) {
+      remora::resource_monitors::v1::BufferedBytesConfig c;
+      if (!m.typed_config().UnpackTo(&c)) {
+        return invalidAt(cpath, "cannot decode BufferedBytesConfig");
+      }
+      if (c.max_buffered_bytes() == 0) {
+        return invalidAt(fieldPath(cpath, "max_buffered_bytes"), "must be greater than 0");
+      }
+      out.max_buffered_bytes = c.max_buffered_bytes();
     } else {
       unsupported_monitors.insert(m.name());
       report.warnings.push_back(config::atPath(
           path,
           absl::StrCat("resource monitor '", m.name(), "' not supported by Remora, ignored")));
     }
+  }
+  if (om.has_buffer_factory_config()) {
+    const uint32_t p = om.buffer_factory_config().minimum_account_to_track_power_of_two();
+    // Envoy's bounds: 1 KiB, and 2^56 so that the eighth class still fits in 64 bits.
+    if (p < 10 || p > 56) {
+      return invalidAt(
+          fieldPath(root, "buffer_factory_config.minimum_account_to_track_power_of_two"),
+          absl::StrCat(p, " is not between 10 and 56"));
+    }
+    out.minimum_account_to_track_power_of_two = p;
   }
   for (int i = 0; i < om.actions_size(); ++i) {
     const auto& a = om.actions(i);
@@ -171,6 +209,7 @@ absl::StatusOr<OverloadConfig> parseOverloadConfig(
     if (a.triggers_size() == 0) {
       return invalidAt(fieldPath(path, "triggers"), "needs at least one trigger");
     }
+    OverloadActionConfig action{a.name(), *kind, {}};
     for (int t = 0; t < a.triggers_size(); ++t) {
       const auto& trigger = a.triggers(t);
       const std::string tpath = indexPath(fieldPath(path, "triggers"), t);
@@ -183,15 +222,14 @@ absl::StatusOr<OverloadConfig> parseOverloadConfig(
                          "the downstream connections monitor is enforced as connections are "
                          "accepted and cannot trigger actions");
       }
-      double threshold;
+      OverloadTrigger parsed{OverloadMonitor::kFixedHeap, 0, 0};
       if (trigger.has_threshold()) {
-        threshold = trigger.threshold().value();
-        if (absl::Status s = checkFraction(threshold, fieldPath(tpath, "threshold.value"));
-            !s.ok()) {
+        const double v = trigger.threshold().value();
+        if (absl::Status s = checkFraction(v, fieldPath(tpath, "threshold.value")); !s.ok()) {
           return s;
         }
+        parsed.scaling_threshold = parsed.saturation_threshold = v;
       } else if (trigger.has_scaled()) {
-        // None of these actions scales: Envoy applies them once the trigger saturates.
         const auto& sc = trigger.scaled();
         for (auto [v, name] :
              {std::pair{sc.scaling_threshold(), "scaled.scaling_threshold"},
@@ -202,13 +240,25 @@ absl::StatusOr<OverloadConfig> parseOverloadConfig(
           return invalidAt(fieldPath(tpath, "scaled"),
                            "scaling_threshold must be below saturation_threshold");
         }
-        threshold = sc.saturation_threshold();
+        parsed.scaling_threshold = sc.scaling_threshold();
+        parsed.saturation_threshold = sc.saturation_threshold();
       } else {
         return invalidAt(tpath, "needs a threshold or a scaled trigger");
       }
       if (unsupported_monitors.contains(trigger.name())) continue;
-      out.actions.push_back(OverloadActionConfig{a.name(), *kind, threshold});
+      parsed.monitor = trigger.name() == kBufferedBytesMonitor ? OverloadMonitor::kBufferedBytes
+                                                               : OverloadMonitor::kFixedHeap;
+      action.triggers.push_back(parsed);
     }
+    if (action.triggers.empty()) continue;
+    if (*kind == OverloadActionKind::kResetHighMemoryStream &&
+        !out.minimum_account_to_track_power_of_two) {
+      // Envoy accepts this and never resets anything; say so rather than stay silent.
+      report.warnings.push_back(config::atPath(path,
+                                               "reset_high_memory_stream resets nothing without "
+                                               "overload_manager.buffer_factory_config"));
+    }
+    out.actions.push_back(std::move(action));
   }
   return out;
 }

@@ -14,15 +14,24 @@ OverloadManager::OverloadManager(OverloadConfig config, event::Dispatcher& main,
       set_accepting_(std::move(set_accepting)),
       heap_bytes_(std::move(heap_bytes)) {
   if (config_.global_max_connections) connections_.setMax(*config_.global_max_connections);
-  if (config_.hasHeapMonitor()) {
-    heap_pressure_ = &store.gauge(absl::StrCat("overload.", kFixedHeapMonitor, ".pressure"));
+  if (config_.max_heap_size_bytes) {
+    pressure_[static_cast<int>(OverloadMonitor::kFixedHeap)] =
+        &store.gauge(absl::StrCat("overload.", kFixedHeapMonitor, ".pressure"));
+  }
+  if (config_.max_buffered_bytes) {
+    pressure_[static_cast<int>(OverloadMonitor::kBufferedBytes)] =
+        &store.gauge(absl::StrCat("overload.", kBufferedBytesMonitor, ".pressure"));
+  }
+  if (config_.hasSampledMonitor()) {
     timer_ = main.createTimer([this] {
       refresh();
       timer_->enable(config_.refresh_interval);
     });
   }
   for (const auto& a : config_.actions) {
-    active_[static_cast<int>(a.kind)] = &store.gauge(absl::StrCat("overload.", a.name, ".active"));
+    const int k = static_cast<int>(a.kind);
+    active_[k] = &store.gauge(absl::StrCat("overload.", a.name, ".active"));
+    scale_percent_[k] = &store.gauge(absl::StrCat("overload.", a.name, ".scale_percent"));
   }
 }
 
@@ -32,22 +41,44 @@ void OverloadManager::start() {
   timer_->enable(config_.refresh_interval);
 }
 
+namespace {
+double fraction(uint64_t used, uint64_t max) {
+  return std::min(1.0, static_cast<double>(used) / static_cast<double>(max));
+}
+}  // namespace
+
 void OverloadManager::refresh() {
-  if (!config_.hasHeapMonitor()) return;
-  const double pressure = std::min(
-      1.0, static_cast<double>(heap_bytes_()) / static_cast<double>(*config_.max_heap_size_bytes));
-  heap_pressure_->set(static_cast<int64_t>(pressure * 100));
-  bool active[4] = {};
-  for (const auto& a : config_.actions) {
-    if (pressure >= a.threshold) active[static_cast<int>(a.kind)] = true;
+  if (!config_.hasSampledMonitor()) return;
+  double pressure[kSampledMonitors] = {};
+  if (config_.max_heap_size_bytes) {
+    pressure[static_cast<int>(OverloadMonitor::kFixedHeap)] =
+        fraction(heap_bytes_(), *config_.max_heap_size_bytes);
   }
-  for (int k = 0; k < 4; ++k) {
+  if (config_.max_buffered_bytes) {
+    pressure[static_cast<int>(OverloadMonitor::kBufferedBytes)] =
+        fraction(buffered_bytes_ ? buffered_bytes_() : 0, *config_.max_buffered_bytes);
+  }
+  for (int m = 0; m < kSampledMonitors; ++m) {
+    if (pressure_[m] != nullptr) pressure_[m]->set(static_cast<int64_t>(pressure[m] * 100));
+  }
+  // Envoy's action value: the largest of its triggers' values.
+  double value[kActionKinds] = {};
+  for (const auto& a : config_.actions) {
+    double& v = value[static_cast<int>(a.kind)];
+    for (const auto& t : a.triggers) {
+      v = std::max(v, t.value(pressure[static_cast<int>(t.monitor)]));
+    }
+  }
+  bool active[kActionKinds] = {};
+  for (int k = 0; k < kActionKinds; ++k) {
+    active[k] = value[k] >= 1.0;
     if (active_[k] != nullptr) active_[k]->set(active[k] ? 1 : 0);
+    if (scale_percent_[k] != nullptr) scale_percent_[k]->set(static_cast<int64_t>(value[k] * 100));
   }
   auto publish = [&](std::atomic<bool>& flag, OverloadActionKind kind, const char* what) {
     const bool on = active[static_cast<int>(kind)];
     if (flag.load(std::memory_order_relaxed) != on) {
-      spdlog::warn("overload: heap pressure {:.2f}: {} {}", pressure, what, on ? "on" : "off");
+      spdlog::warn("overload: {} {}", what, on ? "on" : "off");
       flag.store(on, std::memory_order_relaxed);
     }
   };
@@ -60,10 +91,13 @@ void OverloadManager::refresh() {
   const bool accept = !active[static_cast<int>(OverloadActionKind::kStopAcceptingConnections)];
   if (accept != accepting_) {
     accepting_ = accept;
-    spdlog::warn("overload: heap pressure {:.2f}: {} new connections", pressure,
-                 accept ? "accepting" : "not accepting");
+    spdlog::warn("overload: {} new connections", accept ? "accepting" : "not accepting");
     if (set_accepting_) set_accepting_(accept);
   }
+  // Every refresh while pressure lasts, not only when the value changes: streams that grew since
+  // the last round are reset too, so the total keeps being pushed back under the limit.
+  const double reset = value[static_cast<int>(OverloadActionKind::kResetHighMemoryStream)];
+  if (reset > 0 && reset_streams_) reset_streams_(reset);
 }
 
 }  // namespace remora::server

@@ -1,7 +1,7 @@
-// Envoy's overload manager, for the monitors and actions in overload_config.h. Heap pressure is
-// sampled on the main thread every refresh_interval and turned into action states that workers
-// read with relaxed loads; the global connection limit is a counter every worker's accept path
-// takes from.
+// Envoy's overload manager, for the monitors and actions in overload_config.h. Heap and
+// buffered-bytes pressure are sampled on the main thread every refresh_interval and turned into
+// action states that workers read with relaxed loads (reset_high_memory_stream is posted to them
+// instead); the global connection limit is a counter every worker's accept path takes from.
 #pragma once
 
 #include <atomic>
@@ -19,9 +19,16 @@ namespace remora::server {
 class OverloadManager {
  public:
   using HeapBytes = std::function<uint64_t()>;
+  using BufferedBytes = std::function<uint64_t()>;
+  // Runs on the main thread with reset_high_memory_stream's value, every refresh while above 0.
+  using ResetStreams = std::function<void(double value)>;
   // `set_accepting` runs on the main thread when stop_accepting_connections changes.
   OverloadManager(OverloadConfig config, event::Dispatcher& main, stats::Store& store,
                   std::function<void(bool accepting)> set_accepting, HeapBytes heap_bytes);
+
+  // Before start(): where the buffered_bytes monitor reads, and what resets streams.
+  void setBufferedBytes(BufferedBytes f) { buffered_bytes_ = std::move(f); }
+  void setResetStreams(ResetStreams f) { reset_streams_ = std::move(f); }
 
   // Samples once at once (so the first connection already sees the state), then periodically.
   void start();
@@ -41,12 +48,16 @@ class OverloadManager {
   OverloadConfig config_;
   std::function<void(bool)> set_accepting_;
   HeapBytes heap_bytes_;
+  BufferedBytes buffered_bytes_;
+  ResetStreams reset_streams_;
   network::OverloadState state_;
   bool accepting_ = true;
   ConnectionLimit connections_;
-  stats::Gauge* heap_pressure_ = nullptr;  // Percent, as Envoy's overload.<monitor>.pressure.
-  // overload.<action>.active, by OverloadActionKind.
-  stats::Gauge* active_[4] = {};
+  // overload.<monitor>.pressure in percent, by OverloadMonitor; null for monitors not configured.
+  stats::Gauge* pressure_[kSampledMonitors] = {};
+  // overload.<action>.active and .scale_percent, by OverloadActionKind.
+  stats::Gauge* active_[kActionKinds] = {};
+  stats::Gauge* scale_percent_[kActionKinds] = {};
   event::TimerPtr timer_;
 };
 

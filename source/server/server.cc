@@ -105,9 +105,22 @@ int Server::run() {
         for (auto& w : workers_) w->setAccepting(accepting);
       },
       currentHeapBytes);
+  // Health-check connections on this loop count towards the total too (admin is evhttp's own).
+  main_.bufferTracker().setEnabled(overload_->config().needsBufferAccounting());
+  overload_->setBufferedBytes([this] {
+    uint64_t total = main_.bufferTracker().total();
+    for (const auto& w : workers_) total += w->bufferedBytes();
+    return total;
+  });
+  overload_->setResetStreams([this](double value) {
+    for (auto& w : workers_) w->resetHighMemoryStreams(value);
+  });
   overload_->start();
   for (uint32_t i = 0; i < options_.concurrency; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, store_.get(), overload_.get()));
+    if (auto bytes = overload_->config().bufferedResetBytes()) {
+      workers_.back()->setBufferedBytesLimit(*bytes / options_.concurrency);
+    }
     workers_.back()->start();
   }
   dns_ = std::make_unique<upstream::DnsClusters>(main_, *store_, [this] { onHostsChanged(); });

@@ -1,5 +1,7 @@
 #include "source/server/worker.h"
 
+#include <limits>
+
 #include "source/network/original_dst.h"
 
 #include <algorithm>
@@ -15,9 +17,41 @@ Worker::Worker(uint32_t index, stats::Store* store, OverloadManager* overload)
       store_(store),
       overload_(overload),
       dispatcher_("worker_" + std::to_string(index)),
-      clusters_(index) {}
+      clusters_(index) {
+  if (overload_ != nullptr) {
+    dispatcher_.bufferTracker().setEnabled(overload_->config().needsBufferAccounting());
+    dispatcher_.bufferTracker().setMinimumToTrack(
+        overload_->config().minimum_account_to_track_power_of_two);
+  }
+  if (store_ != nullptr) {
+    streams_reset_ =
+        &store_->counter("overload.envoy.overload_actions.reset_high_memory_stream.count");
+  }
+}
 
-Worker::~Worker() { stop(); }
+void Worker::setBufferedBytesLimit(uint64_t bytes) {
+  reset_round_ = dispatcher_.createTimer([this] {
+    resetStreams(1.0);
+    dispatcher_.bufferTracker().rearm();
+  });
+  dispatcher_.bufferTracker().setLimit(bytes, [this] { reset_round_->activate(); });
+}
+
+void Worker::resetHighMemoryStreams(double value) {
+  dispatcher_.post([this, value] { resetStreams(value); });
+}
+
+void Worker::resetStreams(double value) {
+  const uint64_t n = dispatcher_.bufferTracker().resetGivenPressure(value);
+  if (n > 0 && streams_reset_ != nullptr) streams_reset_->inc(n);
+}
+
+Worker::~Worker() {
+  stop();
+  // Whatever the dispatcher still destroys must not reach the timer that goes before it.
+  dispatcher_.bufferTracker().setLimit(std::numeric_limits<uint64_t>::max(), nullptr);
+  reset_round_.reset();
+}
 
 void Worker::sweepOriginalDst() {
   // Pairs, not structured bindings: clang 14 (the ASan tree) cannot capture those in a lambda.

@@ -52,6 +52,16 @@ class Worker : public network::WorkerContext {
   void stopListeners(std::function<void()> done);
   // The overload manager's stop_accepting_connections: listeners stop or resume accepting.
   void setAccepting(bool accepting);
+  // reset_high_memory_stream at `value`: resets this worker's streams holding the most buffered
+  // bytes (buffer::MemoryTracker::resetGivenPressure), counted in
+  // overload.envoy.overload_actions.reset_high_memory_stream.count.
+  void resetHighMemoryStreams(double value);
+  // Before start(): once this worker's buffers hold more than `bytes`, it runs a saturated
+  // reset_high_memory_stream round on its next loop turn, without waiting for the overload
+  // manager's refresh (buffer::MemoryTracker::setLimit).
+  void setBufferedBytesLimit(uint64_t bytes);
+  // Bytes buffered by this worker's connections and streams; any thread.
+  uint64_t bufferedBytes() const { return dispatcher_.bufferTracker().total(); }
   // Sessions not yet finished; read from the main thread while draining.
   size_t activeSessions() const { return active_sessions_.load(std::memory_order_relaxed); }
 
@@ -103,10 +113,13 @@ class Worker : public network::WorkerContext {
   void drainSessions(std::function<bool(const OwnedSession&)> matches,
                      std::chrono::milliseconds drain_time);
   void closeSession(network::Session* session);
+  // One reset_high_memory_stream round on this thread, counted.
+  void resetStreams(double value);
 
   uint32_t index_;
   stats::Store* store_;
   OverloadManager* overload_;
+  stats::Counter* streams_reset_ = nullptr;
   bool accepting_ = true;
   event::Dispatcher dispatcher_;
   std::thread thread_;
@@ -118,6 +131,8 @@ class Worker : public network::WorkerContext {
   static constexpr std::chrono::milliseconds kSweepPeriod{1000};
   void sweepOriginalDst();
   event::TimerPtr original_dst_sweep_ = dispatcher_.createTimer([this] { sweepOriginalDst(); });
+  // Armed by the buffered-bytes limit; after dispatcher_, so that it goes first.
+  event::TimerPtr reset_round_;
   std::vector<std::unique_ptr<ActiveListener>> listeners_;
   absl::flat_hash_map<network::Session*, OwnedSession> sessions_;
   absl::flat_hash_set<network::Session*> pending_done_;

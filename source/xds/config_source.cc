@@ -1,5 +1,8 @@
 #include "source/xds/config_source.h"
 
+#include <algorithm>
+#include <cstdint>
+
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/security/credentials.h"
@@ -79,6 +82,11 @@ absl::StatusOr<ApiSource> parseApi(const ApiConfigSource& api, const std::string
                       fieldPath(fieldPath(gpath, "envoy_grpc"), "cluster_name"), bootstrap);
     if (!target.ok()) return target.status();
     out.target = *std::move(target);
+    // Envoy's own gRPC client has no message limit unless this sets one; gRPC's default of 4 MiB
+    // would refuse a CDS or EDS response of a large mesh and retry it forever.
+    const uint32_t limit = service.envoy_grpc().max_receive_message_length().value();
+    out.max_receive_message_length =
+        limit == 0 ? -1 : static_cast<int>(std::min<uint32_t>(limit, INT32_MAX));
   } else if (service.has_google_grpc()) {
     const auto& g = service.google_grpc();
     const std::string ggpath = fieldPath(gpath, "google_grpc");

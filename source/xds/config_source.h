@@ -21,6 +21,9 @@ struct ApiSource {
   bool set_node_on_first_message_only = false;
   std::string target;  // gRPC target: "ipv4:127.0.0.1:18000", "unix:/path", or a target_uri.
   std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // The channel's largest message: envoy_grpc.max_receive_message_length, where unset or 0 means
+  // unlimited (-1) as in Envoy; google_grpc keeps gRPC's own default (nullopt, 4 MiB).
+  std::optional<int> max_receive_message_length;
   // Identifies equal sources so that subscriptions to the same server share one stream.
   std::string key() const { return std::string(delta ? "delta:" : "sotw:") + target; }
 };

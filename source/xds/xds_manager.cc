@@ -162,9 +162,17 @@ Mux* XdsManager::ensureMux(const ApiSource& api, absl::string_view type_url, boo
 
 std::unique_ptr<Transport> XdsManager::makeTransport(const ApiSource& api, Service service) {
   if (options_.transport_factory) return options_.transport_factory(api, service);
-  // One channel per server: gRPC multiplexes the streams of every type over it.
-  auto& channel = channels_[api.target];
-  if (channel == nullptr) channel = grpc::CreateChannel(api.target, api.credentials);
+  // One channel per server (and message limit): gRPC multiplexes the streams of every type over
+  // it.
+  auto& channel =
+      channels_[absl::StrCat(api.target, "|", api.max_receive_message_length.value_or(0))];
+  if (channel == nullptr) {
+    grpc::ChannelArguments args;
+    if (api.max_receive_message_length) {
+      args.SetMaxReceiveMessageSize(*api.max_receive_message_length);
+    }
+    channel = grpc::CreateCustomChannel(api.target, api.credentials, args);
+  }
   return std::make_unique<GrpcTransport>(dispatcher_, channel, service, api.delta, api.target);
 }
 

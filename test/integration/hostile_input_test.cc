@@ -21,6 +21,7 @@
 
 #include "test/support/backends.h"
 #include "test/support/bootstrap.h"
+#include "test/support/endless_response_server.h"
 #include "test/support/http_backend.h"
 #include "test/support/http_integration.h"
 #include "test/support/http_test_client.h"
@@ -485,32 +486,6 @@ TEST_CASE(
 }
 
 // Slow reader -------------------------------------------------------------------------------------
-
-// An upstream answering every request with an endless Content-Length body, written only as fast
-// as the proxy takes it, counting what the proxy took.
-class EndlessResponseServer {
- public:
-  EndlessResponseServer()
-      : server_([this](ServerConnection& c) {
-          std::string request;
-          while (request.find("\r\n\r\n") == std::string::npos) {
-            ReadResult r = c.read();
-            if (r.eof || r.reset) return;
-            request += r.data;
-          }
-          if (!c.write("HTTP/1.1 200 OK\r\nContent-Length: 1099511627776\r\n\r\n")) return;
-          const std::string block = patternBytes(0, 64 * kKiB);
-          while (c.write(block)) written_ += block.size();
-        }) {}
-  uint16_t port() const { return server_.port(); }
-  // Body bytes the proxy has taken (the kernel accepted them from this server).
-  uint64_t written() const { return written_.load(); }
-  void stop() { server_.stop(); }
-
- private:
-  std::atomic<uint64_t> written_{0};
-  TcpServer server_;
-};
 
 TEST_CASE(
     "a client reading a large response very slowly keeps proxy memory within the buffer limits "

@@ -226,5 +226,42 @@ TEST_CASE("xDS: 1000 EDS clusters with 10 endpoints each apply in one update", "
   CHECK(fetch(p.port, "/").body == "a1");
 }
 
+TEST_CASE("xDS: a CDS response larger than gRPC's 4 MiB default message size is applied", "[xds]") {
+  // 80 clusters carrying 64 KiB of metadata each: about 5 MiB in one CDS response, as a large
+  // mesh's CDS can be. With gRPC's default receive limit the stream failed with
+  // RESOURCE_EXHAUSTED and every retry got the same response.
+  constexpr int kClusters = 80;
+  HttpBackend a1("a1");
+  XdsProxy p;
+  startXdsProxy(p, ingressResources(p.spec, "alpha", {{"alpha", {a1.port()}}}));
+  INFO(p.remora->describe() << "\n" << p.cp.describe());
+  const std::string pad(64 * 1024, 'm');
+  // The original resources stay, so that "ingress" keeps serving; the big clusters follow as
+  // flow-style items of the same list.
+  std::string yaml = ingressResources(p.spec, "alpha", {{"alpha", {a1.port()}}});
+  for (int c = 0; c < kClusters; ++c) {
+    const std::string name = "big-" + std::to_string(c);
+    yaml += std::string("- {\"@type\": \"") + kClusterType + "\", \"name\": \"" + name +
+            "\", \"type\": \"STATIC\", \"connect_timeout\": \"1s\", \"metadata\": "
+            "{\"filter_metadata\": {\"pad\": {\"v\": \"" +
+            pad + "\"}}}, \"load_assignment\": {\"cluster_name\": \"" + name +
+            "\", \"endpoints\": [{\"lb_endpoints\": [{\"endpoint\": {\"address\": "
+            "{\"socket_address\": {\"address\": \"127.0.0.1\", \"port_value\": " +
+            std::to_string(a1.port()) + "}}}}]}]}}\n";
+  }
+  REQUIRE(yaml.size() > 5 * 1024 * 1024);
+  const int64_t before = lastRequestSeq(p.cp);
+  const int64_t version = p.cp.setResources(yaml);
+  INFO(p.cp.error());
+  REQUIRE(version > 0);
+  auto cds = waitForReply(p.cp, kClusterType, before, version, 20s);
+  REQUIRE(cds);
+  CHECK(cds->ack == true);
+  CHECK(waitFor(
+      [&] { return clusterHosts(*p.remora).count("big-" + std::to_string(kClusters - 1)) == 1; },
+      10s));
+  CHECK(fetch(p.port, "/").body == "a1");
+}
+
 }  // namespace
 }  // namespace remora::testing

@@ -25,7 +25,9 @@ struct Recorder : ConnectionCallbacks {
 
 // A connected pair: the Connection under test on one end, a plain blocking socket on the other.
 struct Pair {
-  Pair() {
+  // `accounting`: the loop's buffer accounting is on (as with an overload manager that needs it).
+  explicit Pair(bool accounting = false) {
+    dispatcher.bufferTracker().setEnabled(accounting);
     int fds[2];
     REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds) == 0);
     conn = std::make_unique<Connection>(dispatcher, SocketFd(fds[0]), callbacks);
@@ -145,6 +147,54 @@ TEST_CASE("small and bulk reads both arrive intact and in order", "[network]") {
   evbuffer_remove(p.conn->input(), got.data(), got.size());
   CHECK(got == sent);
   CHECK(p.conn->bytesRead() == sent.size());
+}
+
+TEST_CASE("what a connection buffers is charged to its account until it is gone", "[network]") {
+  // Buffer accounting: bytes read and not yet consumed, and bytes queued and not yet sent, are
+  // the connection's share of the total that remora.resource_monitors.buffered_bytes watches.
+  Pair p(/*accounting=*/true);
+  auto& tracker = p.dispatcher.bufferTracker();
+  struct Stream : buffer::ResetHandler {
+    void resetForOverload() override {}
+  } stream;
+  buffer::AccountRef account = tracker.createAccount(stream);
+  CHECK(tracker.total() == 0);
+  p.conn->readEnable(true);
+  const std::string request(3000, 'r');
+  REQUIRE(::send(p.peer, request.data(), request.size(), 0) == 3000);
+  REQUIRE(testing::runLoopUntil(p.dispatcher, [&] { return tracker.total() == 3000; }));
+  // Charged to the loop's unowned account until the connection is given to a stream.
+  CHECK(tracker.unowned().balance() == 3000);
+  p.conn->setAccount(*account);
+  CHECK(account->balance() == 3000);
+  CHECK(tracker.unowned().balance() == 0);
+  // Input consumed by the reader is credited at the connection's next event (here, a write).
+  evbuffer_drain(p.conn->input(), 1000);
+  // Output the peer does not read stays charged.
+  writeString(*p.conn, std::string(4 << 20, 'x'));
+  CHECK(account->balance() == 2000 + (4 << 20));
+  event_base_loop(p.dispatcher.base(), EVLOOP_NONBLOCK);
+  // Part of it went into the socket; the rest is still held.
+  CHECK(account->balance() > 2000);
+  CHECK(account->balance() < 2000 + (4 << 20));
+  CHECK(tracker.total() == static_cast<uint64_t>(account->balance()));
+  // It is released when the connection closes, not when it is destroyed.
+  p.conn->close();
+  CHECK(account->balance() == 2000);
+  p.conn->clearAccount();
+  CHECK(account->balance() == 0);
+  CHECK(tracker.unowned().balance() == 2000);
+  p.conn.reset();
+  CHECK(tracker.total() == 0);
+}
+
+TEST_CASE("without buffer accounting a connection charges nothing", "[network]") {
+  Pair p;
+  p.conn->readEnable(true);
+  REQUIRE(::send(p.peer, "abc", 3, 0) == 3);
+  REQUIRE(testing::runLoopUntil(p.dispatcher, [&] { return p.callbacks.data_calls > 0; }));
+  CHECK(evbuffer_get_length(p.conn->input()) == 3);
+  CHECK(p.dispatcher.bufferTracker().total() == 0);
 }
 
 }  // namespace

@@ -65,10 +65,15 @@ TEST_CASE("the fixed_heap and downstream connections monitors and threshold acti
   CHECK(c->global_max_connections == 100u);
   REQUIRE(c->actions.size() == 2);
   CHECK(c->actions[0].kind == OverloadActionKind::kDisableHttpKeepalive);
-  CHECK(c->actions[0].threshold == 0.8);
+  REQUIRE(c->actions[0].triggers.size() == 1);
+  CHECK(c->actions[0].triggers[0].monitor == OverloadMonitor::kFixedHeap);
+  CHECK(c->actions[0].triggers[0].scaling_threshold == 0.8);
+  CHECK(c->actions[0].triggers[0].saturation_threshold == 0.8);
   // A scaled trigger applies these actions once saturated, as Envoy does.
   CHECK(c->actions[1].kind == OverloadActionKind::kStopAcceptingRequests);
-  CHECK(c->actions[1].threshold == 0.95);
+  REQUIRE(c->actions[1].triggers.size() == 1);
+  CHECK(c->actions[1].triggers[0].scaling_threshold == 0.85);
+  CHECK(c->actions[1].triggers[0].saturation_threshold == 0.95);
 }
 
 TEST_CASE("runtime keys set the global and per-listener connection limits", "[overload]") {
@@ -189,6 +194,93 @@ layered_runtime:
 overload_manager:
   refresh_interval: 0s
 )") == "overload_manager.refresh_interval: must be greater than 0s");
+}
+
+constexpr char kBuffered[] = R"(
+overload_manager:
+  refresh_interval: 0.1s
+  buffer_factory_config: { minimum_account_to_track_power_of_two: 20 }
+  resource_monitors:
+  - name: remora.resource_monitors.buffered_bytes
+    typed_config:
+      "@type": type.googleapis.com/remora.resource_monitors.v1.BufferedBytesConfig
+      max_buffered_bytes: 67108864
+  - name: envoy.resource_monitors.fixed_heap
+    typed_config:
+      "@type": type.googleapis.com/envoy.extensions.resource_monitors.fixed_heap.v3.FixedHeapConfig
+      max_heap_size_bytes: 1073741824
+)";
+
+TEST_CASE("buffered bytes, buffer accounting and reset_high_memory_stream with two triggers",
+          "[overload]") {
+  config::ParseReport report;
+  auto c = parse(std::string(kBuffered) + R"(
+  actions:
+  - name: envoy.overload_actions.reset_high_memory_stream
+    triggers:
+    - name: remora.resource_monitors.buffered_bytes
+      scaled: { scaling_threshold: 0.8, saturation_threshold: 0.95 }
+    - name: envoy.resource_monitors.fixed_heap
+      threshold: { value: 0.99 }
+)",
+                 &report);
+  REQUIRE(c.ok());
+  CHECK(report.warnings.empty());
+  CHECK(c->max_buffered_bytes == 64u << 20);
+  CHECK(c->minimum_account_to_track_power_of_two == 20u);
+  REQUIRE(c->actions.size() == 1);
+  const auto& a = c->actions[0];
+  CHECK(a.kind == OverloadActionKind::kResetHighMemoryStream);
+  REQUIRE(a.triggers.size() == 2);
+  CHECK(a.triggers[0].monitor == OverloadMonitor::kBufferedBytes);
+  CHECK(a.triggers[1].monitor == OverloadMonitor::kFixedHeap);
+  // Envoy's scaled value: 0 up to the scaling threshold, then linear to 1 at saturation.
+  CHECK(a.triggers[0].value(0.5) == 0.0);
+  CHECK(a.triggers[0].value(0.875) == Approx(0.5));
+  CHECK(a.triggers[0].value(0.95) == 1.0);
+  CHECK(a.triggers[1].value(0.98) == 0.0);
+  CHECK(a.triggers[1].value(0.99) == 1.0);
+  // Workers enforce the buffered_bytes saturation point themselves, as bytes arrive.
+  CHECK(c->bufferedResetBytes() == static_cast<uint64_t>(0.95 * (64 << 20)));
+}
+
+TEST_CASE("reset_high_memory_stream without buffer accounting is accepted with a warning",
+          "[overload]") {
+  config::ParseReport report;
+  auto c = parse(std::string(kMonitors) + R"(
+  actions:
+  - name: envoy.overload_actions.reset_high_memory_stream
+    triggers: [{ name: envoy.resource_monitors.fixed_heap, threshold: { value: 0.9 } }]
+)",
+                 &report);
+  REQUIRE(c.ok());
+  CHECK_FALSE(c->minimum_account_to_track_power_of_two.has_value());
+  CHECK_FALSE(c->bufferedResetBytes().has_value());
+  REQUIRE(report.warnings.size() == 1);
+  CHECK(report.warnings[0] ==
+        "overload_manager.actions[0]: reset_high_memory_stream resets nothing without "
+        "overload_manager.buffer_factory_config");
+}
+
+TEST_CASE("bad buffer accounting values name their field", "[overload]") {
+  CHECK(errorOf(R"(
+overload_manager:
+  buffer_factory_config: { minimum_account_to_track_power_of_two: 9 }
+)") == "overload_manager.buffer_factory_config.minimum_account_to_track_power_of_two: 9 is not "
+       "between 10 and 56");
+  CHECK(errorOf(R"(
+overload_manager:
+  buffer_factory_config: { minimum_account_to_track_power_of_two: 57 }
+)") == "overload_manager.buffer_factory_config.minimum_account_to_track_power_of_two: 57 is not "
+       "between 10 and 56");
+  CHECK(errorOf(R"(
+overload_manager:
+  resource_monitors:
+  - name: remora.resource_monitors.buffered_bytes
+    typed_config:
+      "@type": type.googleapis.com/remora.resource_monitors.v1.BufferedBytesConfig
+)") == "overload_manager.resource_monitors[0].typed_config.max_buffered_bytes: must be greater "
+       "than 0");
 }
 
 }  // namespace

@@ -175,7 +175,8 @@ TEST_CASE("reject_incoming_connections closes accepted connections while heap pr
   OverloadConfig config;
   config.max_heap_size_bytes = 100;
   config.actions.push_back({"envoy.overload_actions.reject_incoming_connections",
-                            OverloadActionKind::kRejectIncomingConnections, 0.9});
+                            OverloadActionKind::kRejectIncomingConnections,
+                            {{OverloadMonitor::kFixedHeap, 0.9, 0.9}}});
   uint64_t heap = 95;
   OverloadManager overload(config, main, store, nullptr, [&] { return heap; });
   overload.refresh();
@@ -253,6 +254,43 @@ TEST_CASE("accept pauses and backs off when file descriptors run out instead of 
   for (auto& c : clients) {
     CHECK(testing::readExactly(c.get(), 1, Millis(3000)).data == "X");
   }
+}
+
+TEST_CASE("a worker's buffered bytes are read from another thread while it proxies", "[worker]") {
+  // The buffered_bytes monitor samples every worker's total from the main thread, and the reset
+  // action is posted to the worker: both cross threads (this case runs under TSan).
+  stats::Store store;
+  testing::BlastServer blast(8 * 1024 * 1024);
+  event::Dispatcher main("main");
+  OverloadConfig config;
+  config.max_buffered_bytes = uint64_t{1} << 30;  // Turns accounting on.
+  config.minimum_account_to_track_power_of_two = 10;
+  OverloadManager overload(config, main, store, nullptr, [] { return uint64_t{0}; });
+  Worker worker(0, &store, &overload);
+  // Crossed at once: the worker's own reset rounds run too, and the worker must shut down
+  // cleanly after they armed their timer.
+  worker.setBufferedBytesLimit(64 * 1024);
+  worker.start();
+  auto bound = network::bindListener(*network::Address::fromIpPort("127.0.0.1", 0), 1);
+  REQUIRE(bound.ok());
+  const uint16_t port = bound->address.port();
+  publishAndWait(worker, snapshotTo(store, blast.port()));
+  worker.addListener("l", std::move(bound->sockets[0]),
+                     std::make_shared<ListenerStats>(store, "listener.test."));
+  testing::Fd client = testing::connectTcp(port, Millis(2000));
+  REQUIRE(client);
+  // The client does not read: the proxy holds what the kernel buffers cannot.
+  CHECK(testing::waitFor([&] { return worker.bufferedBytes() > 64 * 1024; }, Millis(10000)));
+  // TCP proxy sessions count towards the total but are not streams the action resets.
+  worker.resetHighMemoryStreams(1.0);
+  std::promise<void> flushed;
+  worker.setSnapshot(snapshotTo(store, blast.port()), [&] { flushed.set_value(); });
+  flushed.get_future().wait();
+  CHECK(store.counter("overload.envoy.overload_actions.reset_high_memory_stream.count").value() ==
+        0);
+  client.reset();
+  CHECK(testing::waitFor([&] { return worker.bufferedBytes() == 0; }, Millis(10000)));
+  worker.stop();
 }
 
 }  // namespace

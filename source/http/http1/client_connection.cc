@@ -135,6 +135,7 @@ void ClientConnection::prepareForReuse() {
   request_complete_ = response_complete_ = false;
   request_chunked_ = false;
   idle_ = true;
+  conn_->clearAccount();
   conn_->readEnable(true);
 }
 

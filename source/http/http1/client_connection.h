@@ -56,6 +56,8 @@ class ClientConnection : public event::DeferredDeletable,
     callbacks_ = callbacks;
     idle_ = false;
   }
+  // Its buffers are charged to the stream it serves (see prepareForReuse).
+  void setAccount(buffer::MemoryAccount& account) { conn_->setAccount(account); }
   // While idle, the pool listens for the server closing.
   void setIdleCallbacks(ClientCallbacks* callbacks) { callbacks_ = callbacks; }
   // The cluster's connection stats: active while open, bytes and destroy counted at close.
