@@ -12,13 +12,15 @@ namespace remora::buffer {
 
 class LengthCharge {
  public:
-  explicit LengthCharge(MemoryAccount& account) : account_(account) {}
+  explicit LengthCharge(MemoryAccount& account)
+      : account_(account), enabled_(account.tracker().enabled()) {}
   ~LengthCharge() { sync(0); }
   LengthCharge(const LengthCharge&) = delete;
   LengthCharge& operator=(const LengthCharge&) = delete;
 
-  // Whether syncing is worth measuring for (buffer accounting is on).
-  bool enabled() const { return account_->tracker().enabled(); }
+  // Whether syncing is worth measuring for: the loop's buffer accounting is on (read once, as the
+  // tracker is set up before any buffer charges it; later accounts belong to the same loop).
+  bool enabled() const { return enabled_; }
   // The buffers hold `length` bytes now.
   void sync(size_t length) {
     if (length == charged_) return;
@@ -36,6 +38,7 @@ class LengthCharge {
 
  private:
   AccountRef account_;
+  const bool enabled_;
   size_t charged_ = 0;
 };
 

@@ -34,8 +34,7 @@ Connection::Connection(event::Dispatcher& dispatcher, ConnectionCallbacks& callb
       callbacks_(callbacks),
       input_(evbuffer_new()),
       output_(evbuffer_new()),
-      charge_(dispatcher.bufferTracker().unowned()),
-      accounting_(dispatcher.bufferTracker().enabled()) {}
+      charge_(dispatcher.bufferTracker().unowned()) {}
 
 Connection::Connection(event::Dispatcher& dispatcher, SocketFd fd, ConnectionCallbacks& callbacks)
     : Connection(dispatcher, callbacks) {

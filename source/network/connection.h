@@ -94,7 +94,7 @@ class Connection {
   void updateWriteInterest();
   void checkHighWatermark();
   void syncCharge() {
-    if (accounting_) charge_.sync(evbuffer_get_length(input_) + evbuffer_get_length(output_));
+    if (charge_.enabled()) charge_.sync(evbuffer_get_length(input_) + evbuffer_get_length(output_));
   }
 
   event::Dispatcher& dispatcher_;
@@ -108,7 +108,6 @@ class Connection {
   evbuffer* input_;
   evbuffer* output_;
   buffer::LengthCharge charge_;
-  bool accounting_;  // The loop's buffer accounting is on.
   event::TimerPtr connect_timer_;
   uint32_t buffer_limit_ = 1024 * 1024;
   uint64_t bytes_read_ = 0;

@@ -1,13 +1,11 @@
 #include "source/server/worker.h"
 
-#include <limits>
-
-#include "source/network/original_dst.h"
-
 #include <algorithm>
 #include <cerrno>
+#include <limits>
 #include <optional>
 
+#include "source/network/original_dst.h"
 #include "spdlog/spdlog.h"
 
 namespace remora::server {

@@ -55,10 +55,6 @@ bool connectionRefused(uint16_t port) {
   return !fd.valid() && error == ECONNREFUSED;
 }
 
-double secondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 TEST_CASE(
     "SIGTERM: /ready turns 503 and new connections are refused while the open one still works",
     "[integration][drain]") {

@@ -38,10 +38,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kLoadConnections = 4;
 
-double secondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 void report(const char* test, const LoadClients& load, double seconds) {
   std::printf("%s: %s in %.2f s\n", test, load.summary().c_str(), seconds);
   for (const auto& f : load.firstFailures()) UNSCOPED_INFO(f);

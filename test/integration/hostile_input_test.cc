@@ -42,10 +42,6 @@ constexpr uint64_t kKiB = 1024;
 constexpr uint64_t kMiB = 1024 * kKiB;
 constexpr uint32_t kListenerBufferLimit = 64 * kKiB;
 
-double secondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 // Backends answer with the path (and the body, when there is one), so a test can tell which
 // request an answer belongs to.
 HttpBackend::Handler echoPath() {

@@ -37,10 +37,6 @@ std::string routeToBackend(const std::string& action) {
                         " }\n");
 }
 
-double secondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 // Drain ------------------------------------------------------------------------------------------
 
 TEST_CASE(

@@ -129,10 +129,6 @@ void checkStillServing(RemoraProcess& remora) {
   CHECK(ready == 200);
 }
 
-double secondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 TEST_CASE("xDS: an idle keep-alive connection on a listener removed over LDS is closed", "[xds]") {
   HttpBackend a1("a1");
   XdsProxy p;

@@ -480,10 +480,10 @@ void HttpBackend::closeNow(Connection& c, bool reset) {
                       ": closed inside a request head: " + printable(c.pendingIn()));
   }
   if (reset) {
-    linger abortive{1, 0};
-    ::setsockopt(c.fd.get(), SOL_SOCKET, SO_LINGER, &abortive, sizeof(abortive));
+    closeWithReset(c.fd);
+  } else {
+    c.fd.reset();
   }
-  c.fd.reset();
   c.dead = true;
   open_.fetch_sub(1);
 }

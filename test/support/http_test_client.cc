@@ -571,11 +571,6 @@ void HttpTestClient::shutdownWrite() {
   if (fd_) ::shutdown(fd_.get(), SHUT_WR);
 }
 
-void HttpTestClient::reset() {
-  if (!fd_) return;
-  linger abortive{1, 0};
-  ::setsockopt(fd_.get(), SOL_SOCKET, SO_LINGER, &abortive, sizeof(abortive));
-  fd_.reset();
-}
+void HttpTestClient::reset() { closeWithReset(fd_); }
 
 }  // namespace remora::testing

@@ -88,6 +88,10 @@ void Fd::reset(int fd) {
   fd_ = fd;
 }
 
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
 bool waitFor(const std::function<bool()>& cond, Millis timeout, Millis interval) {
   auto deadline = Clock::now() + timeout;
   while (true) {
@@ -186,6 +190,13 @@ std::string roundTrip(int fd, std::string_view payload, Millis timeout) {
 }
 
 void shutdownWrite(int fd) { ::shutdown(fd, SHUT_WR); }
+
+void closeWithReset(Fd& fd) {
+  if (!fd) return;
+  linger abortive{1, 0};
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_LINGER, &abortive, sizeof(abortive));
+  fd.reset();
+}
 
 ReservedPort::ReservedPort() {
   fd_ = Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));

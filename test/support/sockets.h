@@ -1,5 +1,5 @@
 // Loopback TCP helpers for integration tests: connect, write and read with deadlines, half-close,
-// and waiting on a condition with a deadline instead of sleeping a fixed time.
+// and waiting on a condition with a deadline instead of sleeping a fixed time (and timing it).
 #pragma once
 
 #include <chrono>
@@ -32,6 +32,9 @@ class Fd {
  private:
   int fd_ = -1;
 };
+
+// Seconds since `start`, for the figures tests print.
+double secondsSince(std::chrono::steady_clock::time_point start);
 
 // Polls cond() every `interval` until it returns true or `timeout` passes. Returns the last value.
 bool waitFor(const std::function<bool()>& cond, Millis timeout, Millis interval = Millis(5));
@@ -71,6 +74,9 @@ std::string roundTrip(int fd, std::string_view payload, Millis timeout);
 
 // shutdown(SHUT_WR): sends FIN while keeping the read side open.
 void shutdownWrite(int fd);
+// Closes with a reset (SO_LINGER 0) instead of a FIN: the peer sees ECONNRESET, and no TIME_WAIT
+// is left behind to use up loopback ports.
+void closeWithReset(Fd& fd);
 
 // A port on 127.0.0.1 that is bound but never listened on: connecting to it is refused, and no
 // other process can take it while this object lives.

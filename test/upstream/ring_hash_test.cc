@@ -7,17 +7,16 @@
 #include <vector>
 
 #include "source/upstream/ring_hash.h"
+#include "test/support/sockets.h"
 #include "test/upstream/hash_table_fixtures.h"
 
 namespace remora::upstream {
 namespace {
 
+using testing::secondsSince;
+
 const RingHashTable& ring(const ConsistentHashTableConstSharedPtr& table) {
   return dynamic_cast<const RingHashTable&>(*table);
-}
-
-double secondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 // A ring large enough that each host's arc of the ring is within about 1% of its exact share, so
